@@ -1,0 +1,75 @@
+"""Shared pytest fixtures: users per role, a logged-in client per role, and browser settings."""
+
+import os
+import shutil
+
+import pytest
+
+from sim.core.roles import Role
+
+
+@pytest.fixture
+def make_user(db):
+    from sim.core.tests.factories import UserFactory
+
+    def make(role: Role | str | None = None, **kwargs):
+        return UserFactory(role=role, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def client_for(client, make_user):
+    """`client_for(Role.ADVISOR)` → a test client logged in as a fresh user with that role."""
+
+    def login(role, **kwargs):
+        user = make_user(role, **kwargs)
+        client.force_login(user)
+        client.user = user
+        return client
+
+    return login
+
+
+def chromium_path() -> str | None:
+    return os.environ.get("SIM_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def pytest_collection_modifyitems(config, items):
+    if chromium_path() or os.environ.get("SIM_REQUIRE_BROWSER"):
+        return
+    skip = pytest.mark.skip(reason="no Chromium on this machine (apt-get install chromium); CI installs it")
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(skip)
+
+
+BROWSER_ARGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+    "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright (no browser download)."""
+    # Playwright's sync API runs an event loop in this thread; the live server's ORM calls are fine.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    path = chromium_path()
+    if not path:
+        pytest.fail("Chromium is required for browser tests (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=path, args=BROWSER_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url, locale="sv-SE")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
