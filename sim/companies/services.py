@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterable
 from decimal import Decimal
@@ -281,18 +282,30 @@ def sme_scenario_for(company_ids: set[int]) -> tuple[list[rules.Enterprise], lis
 
 def company_sme_assessment(company: Company) -> rules.SmeResult | None:
     """The SME category with its explanation, or None when the company has no usable accounts."""
-    enterprises, holdings, _companies = sme_scenario_for({company.pk})
+    enterprises, holdings, companies = sme_scenario_for({company.pk})
     subject = next(e for e in enterprises if e.id == str(company.pk))
     if not subject.accounts:
         return None
     # Related enterprises without accounts cannot be aggregated; leave them out and say so.
-    usable_ids = {e.id for e in enterprises if e.accounts}
+    # (Public bodies count by their holdings alone, so they stay.)
+    usable_ids = {e.id for e in enterprises if e.accounts or e.public_body}
+    left_out = sorted(
+        companies[int(h.holder if h.holder not in usable_ids else h.held)].name
+        for h in holdings
+        if (h.holder not in usable_ids or h.held not in usable_ids) and str(company.pk) in (h.holder, h.held)
+    )
     holdings = [h for h in holdings if h.holder in usable_ids and h.held in usable_ids]
     enterprises = [e for e in enterprises if e.id in usable_ids]
     try:
-        return rules.classify_sme(str(company.pk), enterprises, holdings)
+        result = rules.classify_sme(str(company.pk), enterprises, holdings)
     except rules.SmeInputError:
         return None
+    if left_out:
+        note = _("Left out for lack of key figures: %(names)s. Add their figures for a complete result.") % {
+            "names": ", ".join(left_out)
+        }
+        result = dataclasses.replace(result, explanation=(*result.explanation, note))
+    return result
 
 
 def company_refresh_size_classes(company_ids: Iterable[int]) -> None:
