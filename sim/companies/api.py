@@ -171,13 +171,14 @@ def create_company(request: HttpRequest, payload: CompanyIn):
     return 201, company
 
 
-@router.get("/{company_id}", response=CompanyOut, summary="One company")
+# `int:` so that "/ownership" (POST, below) is not taken for a company id.
+@router.get("/{int:company_id}", response=CompanyOut, summary="One company")
 def get_company(request: HttpRequest, company_id: int):
     _require(request, "companies.view_company")
     return _company(request, company_id)
 
 
-@router.patch("/{company_id}", response=CompanyOut, summary="Change a company")
+@router.patch("/{int:company_id}", response=CompanyOut, summary="Change a company")
 def update_company(request: HttpRequest, company_id: int, payload: CompanyPatch):
     _require(request, "companies.change_company")
     company = _company(request, company_id)
@@ -221,6 +222,8 @@ def list_key_figures(request: HttpRequest, company_id: int):
 
 @router.put("/{company_id}/key-figures/{fiscal_year}", response=KeyFiguresOut, summary="Set the key figures of a year")
 def put_key_figures(request: HttpRequest, company_id: int, fiscal_year: int, payload: KeyFiguresIn):
+    if not (request.user.has_perm("companies.add_keyfigures") or request.user.has_perm("companies.change_keyfigures")):
+        raise HttpError(403, "You do not have permission for this.")
     company = _company(request, company_id)
     exists = KeyFigures.objects.filter(company=company, fiscal_year=fiscal_year).exists()
     _require(request, "companies.change_keyfigures" if exists else "companies.add_keyfigures")
@@ -314,6 +317,16 @@ class ContactIn(Schema):
     notes: str = ""
 
 
+class ContactPatch(Schema):
+    name: str | None = None
+    role: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    legal_basis: str | None = None
+    consent_date: dt.date | None = None
+    notes: str | None = None
+
+
 def _contact_out(request: HttpRequest, contact: Contact) -> dict:
     schema = ContactWithNotesOut if request.user.has_perm("companies.view_contact_notes") else ContactOut
     return schema.from_orm(contact).dict()
@@ -341,7 +354,7 @@ def create_contact(request: HttpRequest, company_id: int, payload: ContactIn):
 
 
 @router.patch("/{company_id}/contacts/{contact_id}", response=dict, summary="Change a contact")
-def update_contact(request: HttpRequest, company_id: int, contact_id: int, payload: ContactIn):
+def update_contact(request: HttpRequest, company_id: int, contact_id: int, payload: ContactPatch):
     _require(request, "companies.change_contact")
     company = _company(request, company_id)
     contact = get_object_or_404(Contact, company=company, pk=contact_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from sim.core.roles import Role
@@ -52,7 +53,14 @@ class CompanyForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner_advisor"].queryset = advisor_choices()
+        owners = advisor_choices()
+        if self.instance.owner_advisor_id:
+            # Keep the current owner selectable even if no longer an (active) advisor, or any edit
+            # of the company would silently clear it.
+            owners = get_user_model().objects.filter(
+                Q(pk__in=owners.values("pk")) | Q(pk=self.instance.owner_advisor_id)
+            ).order_by("first_name", "last_name", "username")
+        self.fields["owner_advisor"].queryset = owners
         self.fields["municipality"].queryset = Municipality.objects.select_related("county").order_by("name")
         self.fields["status"].choices = [c for c in CompanyStatus.choices if c[0] != CompanyStatus.ARCHIVED]
         if self.instance.pk:

@@ -242,8 +242,16 @@ def _sek_per_eur() -> Decimal:
     return Decimal(str(settings.SIM_SME_SEK_PER_EUR))
 
 
-def sme_scenario_for(company_ids: set[int]) -> tuple[list[rules.Enterprise], list[rules.Holding], dict[int, Company]]:
-    """Build the pure-rule inputs for companies and everything linked to them by ownership."""
+def enterprise_label(company: Company) -> str:
+    """How a company is named in SME explanations (unique thanks to the number)."""
+    return f"{company.name} ({company.org_number_display})"
+
+
+def sme_scenario_for(company_ids: set[int]) -> tuple[list[rules.Enterprise], list[rules.Holding], dict[str, Company]]:
+    """Build the pure-rule inputs for companies and everything linked to them by ownership.
+
+    Enterprises are identified by their label, so the rule's explanation names them readably.
+    """
     component, links = ownership_component(company_ids)
     companies = {c.pk: c for c in Company.objects.filter(pk__in=component)}
     rate = _sek_per_eur()
@@ -263,7 +271,7 @@ def sme_scenario_for(company_ids: set[int]) -> tuple[list[rules.Enterprise], lis
         )
     enterprises = [
         rules.Enterprise(
-            id=str(pk),
+            id=enterprise_label(company),
             accounts=tuple(figures_by_company[pk]),
             public_body=company.is_public_body,
             exempt_investor=company.is_exempt_investor,
@@ -272,32 +280,34 @@ def sme_scenario_for(company_ids: set[int]) -> tuple[list[rules.Enterprise], lis
     ]
     holdings = [
         rules.Holding(
-            holder=str(link.holder_id), held=str(link.held_id), capital_pct=Decimal(link.capital_pct),
+            holder=enterprise_label(companies[link.holder_id]), held=enterprise_label(companies[link.held_id]),
+            capital_pct=Decimal(link.capital_pct),
             voting_pct=Decimal(link.voting_pct), controls=link.controls,
         )
         for link in links
     ]
-    return enterprises, holdings, companies
+    return enterprises, holdings, {enterprise_label(c): c for c in companies.values()}
 
 
 def company_sme_assessment(company: Company) -> rules.SmeResult | None:
     """The SME category with its explanation, or None when the company has no usable accounts."""
-    enterprises, holdings, companies = sme_scenario_for({company.pk})
-    subject = next(e for e in enterprises if e.id == str(company.pk))
+    enterprises, holdings, _companies = sme_scenario_for({company.pk})
+    subject_id = enterprise_label(company)
+    subject = next(e for e in enterprises if e.id == subject_id)
     if not subject.accounts:
         return None
     # Related enterprises without accounts cannot be aggregated; leave them out and say so.
     # (Public bodies count by their holdings alone, so they stay.)
     usable_ids = {e.id for e in enterprises if e.accounts or e.public_body}
     left_out = sorted(
-        companies[int(h.holder if h.holder not in usable_ids else h.held)].name
+        h.holder if h.holder not in usable_ids else h.held
         for h in holdings
-        if (h.holder not in usable_ids or h.held not in usable_ids) and str(company.pk) in (h.holder, h.held)
+        if (h.holder not in usable_ids or h.held not in usable_ids) and subject_id in (h.holder, h.held)
     )
     holdings = [h for h in holdings if h.holder in usable_ids and h.held in usable_ids]
     enterprises = [e for e in enterprises if e.id in usable_ids]
     try:
-        result = rules.classify_sme(str(company.pk), enterprises, holdings)
+        result = rules.classify_sme(subject_id, enterprises, holdings)
     except rules.SmeInputError:
         return None
     if left_out:
