@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.pagination import LimitOffsetPagination, paginate
 
@@ -168,7 +168,7 @@ def create_company(request: HttpRequest, payload: CompanyIn):
         company = services.company_create(request.user, _company_data(payload, exclude_unset=True), source=SOURCE)
     except ValidationError as exc:
         _raise_validation(exc)
-    return 201, company
+    return Status(201, company)
 
 
 # `int:` so that "/ownership" (POST, below) is not taken for a company id.
@@ -276,7 +276,7 @@ def set_ownership(request: HttpRequest, payload: OwnershipIn):
         )
     except ValidationError as exc:
         _raise_validation(exc)
-    return 201, link
+    return Status(201, link)
 
 
 # --- Contacts -------------------------------------------------------------------------------
@@ -350,7 +350,7 @@ def create_contact(request: HttpRequest, company_id: int, payload: ContactIn):
         contact = services.contact_create(request.user, company, data, source=SOURCE)
     except ValidationError as exc:
         _raise_validation(exc)
-    return 201, _contact_out(request, contact)
+    return Status(201, _contact_out(request, contact))
 
 
 @router.patch("/{company_id}/contacts/{contact_id}", response=dict, summary="Change a contact")

@@ -11,7 +11,16 @@ from django.utils.translation import gettext_lazy as _
 from sim.core.roles import Role
 
 from . import rules
-from .models import Company, CompanyStatus, Contact, KeyFigures, LegalBasis, Municipality, SizeClass
+from .models import (
+    Company,
+    CompanyStatus,
+    Contact,
+    KeyFigures,
+    LegalBasis,
+    LegalForm,
+    Municipality,
+    SizeClass,
+)
 
 
 def advisor_choices():
@@ -63,6 +72,10 @@ class CompanyForm(forms.ModelForm):
         self.fields["owner_advisor"].queryset = owners
         self.fields["municipality"].queryset = Municipality.objects.select_related("county").order_by("name")
         self.fields["status"].choices = [c for c in CompanyStatus.choices if c[0] != CompanyStatus.ARCHIVED]
+        self.fields["legal_form"].required = False
+        self.fields["legal_form"].choices = [("", _("From the organisation number")), *LegalForm.choices]
+        if not self.instance.pk:
+            self.initial["legal_form"] = ""
         if self.instance.pk:
             self.initial["org_number"] = self.instance.org_number_display
             self.initial["sni_secondary"] = ", ".join(self.instance.sni_secondary or [])

@@ -102,8 +102,6 @@ def _apply_company_data(company: Company, data: dict[str, Any]) -> None:
         company.is_sole_trader = parsed.is_personal
         if not data.get("legal_form") and (company.legal_form in ("", LegalForm.OTHER)):
             company.legal_form = LEGAL_FORM_BY_GROUP.get(parsed.legal_form_group or "", LegalForm.OTHER)
-        if "is_public_body" not in data and parsed.is_public_body:
-            company.is_public_body = True
     system = data.get("sni_system") or company.sni_system or "SNI2007"
     for key, value in data.items():
         if key == "org_number":
@@ -125,6 +123,9 @@ def _apply_company_data(company: Company, data: dict[str, Any]) -> None:
         elif key == "status" and company.status == CompanyStatus.ARCHIVED:
             raise ValidationError({"status": _("Use restore to bring back an archived company.")})
         setattr(company, key, value)
+    if "org_number" in data and rules.parse_org_number(company.org_number).is_public_body:
+        # Numbers of group 2 belong to the state, regions and municipalities: always public bodies.
+        company.is_public_body = True
     if not (company.name or "").strip():
         raise ValidationError({"name": _("A company needs a name.")})
     company.name = company.name.strip()
@@ -391,6 +392,8 @@ def _apply_contact_data(contact: Contact, data: dict[str, Any]) -> None:
 
 @transaction.atomic
 def contact_create(actor, company: Company, data: dict[str, Any], *, source: str = Source.WEB) -> Contact:
+    if company.status == CompanyStatus.ARCHIVED:
+        raise ValidationError(_("Restore the company before adding contacts to it."))
     contact = Contact(company=company, created_by=actor if getattr(actor, "is_authenticated", False) else None)
     _apply_contact_data(contact, data)
     contact.save()

@@ -224,6 +224,10 @@ def key_figures_edit(request: HttpRequest, pk: int, year: int | None = None) -> 
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "fiscal_year"}
         try:
+            if instance is None and company.key_figures.filter(fiscal_year=form.cleaned_data["fiscal_year"]).exists():
+                raise ValidationError(
+                    {"fiscal_year": _("This year is already recorded; edit it in the key-figures table.")}
+                )
             services.key_figures_set(request.user, company, form.cleaned_data["fiscal_year"], data)
         except ValidationError as exc:
             _apply_errors(form, exc)

@@ -39,13 +39,16 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def api_tokens(request: HttpRequest) -> HttpResponse:
-    new_secret = None
     if request.method == "POST":
         name = request.POST.get("name", "").strip()
         if not name:
             messages.error(request, _("Give the token a name, e.g. the system that will use it."))
         else:
-            _token, new_secret = services.api_token_create(request.user, name[:100])
+            _token, secret = services.api_token_create(request.user, name[:100])
+            # Shown once on the next page; redirecting keeps a reload from creating another token.
+            request.session["new_api_token"] = secret
+        return redirect("api-tokens")
+    new_secret = request.session.pop("new_api_token", None)
     tokens = ApiToken.objects.filter(user=request.user)
     return render(
         request, "core/api_tokens.html", {"tokens": tokens, "new_secret": new_secret, "active_nav": "api"}

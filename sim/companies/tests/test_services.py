@@ -759,3 +759,14 @@ def test_merge_forgets_dismissals_of_the_absorbed(advisor):
     services.duplicate_dismiss(advisor, b, c)
     services.company_merge(advisor, a, b)
     assert not NotDuplicate.objects.exists()
+
+
+def test_contacts_cannot_be_added_to_an_archived_company(make_user):
+    from django.core.exceptions import ValidationError as DjangoValidationError
+
+    from sim.companies.tests.factories import CompanyFactory as _CompanyFactory
+
+    company = _CompanyFactory()
+    services.company_archive(None, company)
+    with pytest.raises(DjangoValidationError, match="Restore the company"):
+        services.contact_create(None, company, {"name": "Ny Person", "legal_basis": "legitimate_interest"})

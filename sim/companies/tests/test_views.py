@@ -685,3 +685,44 @@ def test_dismiss_a_pair(as_role):
     assert response.status_code == 302
     assert NotDuplicate.objects.filter(first=a, second=b).exists()
     assert "Brunflo" not in client.get(reverse("companies:duplicates")).content.decode()
+
+
+def test_web_create_derives_legal_form_and_public_body_from_the_number(client_for):
+    client = client_for(Role.ADVISOR)
+    response = client.post(reverse("companies:create"), {
+        "org_number": "212000-2395", "name": "Ragunda kommun", "legal_form": "", "status": "active",
+        "growth_ambition": "unknown",
+    })
+    company = Company.objects.get(org_number="2120002395")
+    assert response.status_code == 302
+    assert company.legal_form == "pub"
+    assert company.is_public_body is True
+    response = client.post(reverse("companies:create"), {
+        "org_number": "556036-0793", "name": "Aktiebolaget AB", "legal_form": "", "status": "active",
+        "growth_ambition": "unknown",
+    })
+    company = Company.objects.get(org_number="5560360793")
+    assert company.legal_form == "ab"
+    assert company.is_public_body is False
+
+
+def test_adding_a_year_that_exists_is_refused_not_overwritten(client_for):
+    client = client_for(Role.ADVISOR)
+    figures = KeyFiguresFactory(fiscal_year=2023, staff_awu=Decimal("5"))
+    response = client.post(reverse("companies:key-figures-add", args=[figures.company_id]), {
+        "fiscal_year": 2023, "staff_awu": "40", "turnover_sek": "1", "balance_sheet_sek": "1", "source": "x",
+    })
+    assert response.status_code == 200
+    assert "already recorded" in response.content.decode()
+    figures.refresh_from_db()
+    assert figures.staff_awu == Decimal("5")
+
+
+def test_api_token_reload_does_not_create_a_second_token(client_for):
+    from sim.core.models import ApiToken
+
+    client = client_for(Role.ADVISOR)
+    client.post(reverse("api-tokens"), {"name": "Ekonomi"})
+    client.get(reverse("api-tokens"))
+    client.get(reverse("api-tokens"))
+    assert ApiToken.objects.filter(user=client.user).count() == 1
