@@ -94,3 +94,57 @@ def history_for(instance: models.Model, *, extra_scopes: Iterable[models.Model] 
     for scope in scopes:
         query |= models.Q(scope_type=scope._meta.label_lower, scope_id=str(scope.pk))
     return AuditEvent.objects.filter(query).select_related("actor")
+
+
+# Fields that only repeat what the event already says (its record, its author).
+_NOT_SHOWN = {"created_by", "company"}
+
+
+def _display_value(field, value):
+    from django.utils.translation import gettext as _
+
+    if value is None or value == "":
+        return "—"
+    if field is not None and getattr(field, "choices", None):
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "—"
+    return str(value)
+
+
+def describe_changes(event: AuditEvent, hidden: Iterable[str] = ()) -> list[dict[str, Any]]:
+    """An event's changes as rows a person can read: field label, value before and after.
+
+    Fields in `hidden` (e.g. contact notes for a reader without that permission) are listed as
+    changed without their values.
+    """
+    from django.apps import apps
+
+    if not event.changes or event.changes.get("redacted"):
+        return []
+    try:
+        model = apps.get_model(event.object_type)
+    except (LookupError, ValueError):
+        model = None
+    rows = []
+    for name, change in event.changes.items():
+        if name in _NOT_SHOWN or not isinstance(change, dict):
+            continue
+        field = None
+        if model is not None:
+            try:
+                field = model._meta.get_field(name)
+            except Exception:  # noqa: BLE001 - a field renamed since the event was written
+                field = None
+        label = str(field.verbose_name) if field is not None else name.replace("_", " ")
+        before, after = change.get("before"), change.get("after")
+        rows.append({
+            "field": name,
+            "label": label[:1].upper() + label[1:],
+            "hidden": name in hidden,
+            "before": None if before in (None, "") else _display_value(field, before),
+            "after": _display_value(field, after),
+        })
+    return rows

@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.db.models import ProtectedError, QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from sim.companies.tests.factories import (
     CompanyFactory,
@@ -257,3 +257,27 @@ def test_history_for_includes_extra_scopes():
 
 def test_history_for_a_record_without_events_is_empty():
     assert list(history_for(CompanyFactory())) == []
+
+
+def test_describe_changes_uses_field_labels_and_choice_names():
+    from sim.core.audit import describe_changes
+
+    with translation.override("en"):
+        event = AuditEvent(
+            object_type="companies.company",
+            changes={
+                "status": {"before": "prospect", "after": "active"},
+                "growth_ambition": {"before": None, "after": True},
+                "created_by": {"before": None, "after": 3},
+                "gone_field": {"before": "a", "after": "b"},
+            },
+        )
+        rows = {row["field"]: row for row in describe_changes(event, hidden=("gone_field",))}
+    assert rows["status"]["label"] == "Status"
+    assert (rows["status"]["before"], rows["status"]["after"]) == ("Prospect", "Active")
+    assert rows["growth_ambition"] == {
+        "field": "growth_ambition", "label": "Growth ambition", "hidden": False, "before": None, "after": "Yes",
+    }
+    assert "created_by" not in rows
+    assert rows["gone_field"]["label"] == "Gone field" and rows["gone_field"]["hidden"] is True
+    assert describe_changes(AuditEvent(object_type="companies.contact", changes={"redacted": True})) == []
