@@ -88,7 +88,9 @@ def _sim_labels() -> set[str]:
 def sync_roles_after_migrate(sender, app_config=None, using="default", **kwargs) -> None:
     # post_migrate fires once per app; permissions of every app exist only when it fires for
     # the last one, so sync then.
-    if app_config is None or app_config is not list(apps.get_app_configs())[-1]:
+    # (Django sends it only for apps that have a models module.)
+    with_models = [config for config in apps.get_app_configs() if config.models_module is not None]
+    if app_config is None or app_config is not with_models[-1]:
         return
     sync_roles()
 

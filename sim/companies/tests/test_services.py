@@ -353,7 +353,7 @@ def test_a_subsidiary_becomes_large_through_its_parent(advisor):
     subsidiary.refresh_from_db()
     assert subsidiary.size_class == "large"
     explanation = " ".join(services.company_sme_assessment(subsidiary).explanation)
-    assert str(parent.pk) in explanation
+    assert services.enterprise_label(parent) in explanation
 
     services.ownership_link_remove(advisor, link)
     subsidiary.refresh_from_db()
