@@ -8,6 +8,32 @@ import pytest
 from sim.core.roles import Role
 
 
+def seed_reference_data() -> None:
+    """The rows data migrations create (municipalities, SNI codes, focus areas)."""
+    from sim.companies.reference_sync import reference_data_sync
+    from sim.programmes.reference import focus_areas_sync
+
+    reference_data_sync()
+    focus_areas_sync()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """A transactional test (browser journeys) ends with a flush that empties every table.
+
+    Groups and instruments come back by themselves (post_migrate); the reference rows of data
+    migrations do not, so put them back, after the flush, for the tests that follow on this worker.
+    """
+    result = yield
+    marker = item.get_closest_marker("django_db")
+    if marker is not None and marker.kwargs.get("transaction"):
+        from pytest_django.plugin import blocking_manager_key
+
+        with item.config.stash[blocking_manager_key].unblock():
+            seed_reference_data()
+    return result
+
+
 @pytest.fixture
 def make_user(db):
     from sim.core.tests.factories import UserFactory

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "ninja",
     "sim.core",
     "sim.companies",
+    "sim.programmes",
     "sim.assessments",
 ]
 

@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/", include("sim.core.auth_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("companies/", include("sim.companies.urls")),
+    path("assessments/", include("sim.assessments.urls")),
     path("api/", api.urls),
     path("django-admin/", admin.site.urls),
 ]

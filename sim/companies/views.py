@@ -37,6 +37,7 @@ from .models import (
     OwnershipLink,
     SizeClass,
 )
+from .sections import sections_for
 
 
 def _company_or_404(request: HttpRequest, pk: int) -> Company:
@@ -146,6 +147,7 @@ def company_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "history": selectors.company_history(company)[:200] if user.has_perm("core.view_auditevent") else None,
         "merged_into": company.merged_into,
         "sni_names": selectors.sni_names([company.sni_primary, *(company.sni_secondary or [])], company.sni_system),
+        "extra_sections": sections_for(request, company),
     }
     return render(request, "companies/detail.html", context)
 

@@ -46,3 +46,4 @@ def on_validation_error(request, exc: ValidationError):
 
 
 api.add_router("/companies/", "sim.companies.api.router")
+api.add_router("/assessments/", "sim.assessments.api.router")

@@ -14,3 +14,16 @@
     if (summary) { summary.focus(); }
   });
 })();
+// Assessments: an answer saved as you go that comes back as the login page (the session ended)
+// must not put the login form inside the question; say that it was not saved instead.
+document.addEventListener("htmx:beforeSwap", function (event) {
+  var detail = event.detail;
+  var form = detail.target && detail.target.closest ? detail.target.closest(".assessment-form") : null;
+  var url = detail.xhr && detail.xhr.responseURL;
+  if (!form || !url || !form.dataset.loginUrl || url.indexOf(form.dataset.loginUrl) === -1) { return; }
+  detail.shouldSwap = false;
+  var note = document.createElement("p");
+  note.className = "error";
+  note.textContent = form.dataset.loggedOut;
+  detail.target.replaceChildren(note);
+});
