@@ -26,7 +26,8 @@ def pytest_runtest_teardown(item, nextitem):
     """
     result = yield
     marker = item.get_closest_marker("django_db")
-    if marker is not None and marker.kwargs.get("transaction"):
+    # After the last test the test database itself is gone: nothing to restore.
+    if nextitem is not None and marker is not None and marker.kwargs.get("transaction"):
         from pytest_django.plugin import blocking_manager_key
 
         with item.config.stash[blocking_manager_key].unblock():

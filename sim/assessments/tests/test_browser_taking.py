@@ -102,6 +102,21 @@ def test_advisor_starts_fills_in_and_completes_a_digital_maturity_assessment(pag
     assert assessment.status == AssessmentStatus.COMPLETED
     assert assessment.overall_score is not None
 
+    # The results: the radar chart (with its data table), then a growth plan and its PDF.
+    radar = page.locator("svg[role=img]").first
+    expect(radar).to_be_visible()
+    assert radar.locator("polygon").count() >= 1
+    expect(page.locator("table").first).to_contain_text("Digital business strategy")
+    page.get_by_role("button", name="Draft a growth plan from these needs").click()
+    page.wait_for_url(re.compile(r"/assessments/plans/\d+/$"))
+    expect(page.locator("main")).to_contain_text("Storsjöns Mekaniska AB")
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="PDF in English").click()
+    download = download_info.value
+    assert download.suggested_filename.endswith(".pdf")
+    with open(download.path(), "rb") as pdf:
+        assert pdf.read(5) == b"%PDF-"
+
 
 def test_the_company_answers_through_its_personal_link_without_an_account(page, live_server):
     advisor = UserFactory(username="anna", role=Role.ADVISOR)
