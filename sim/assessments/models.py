@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from sim.core.models import TimestampedModel
 
@@ -172,7 +173,7 @@ class SelfAssessmentLink(models.Model):
 
 
 class NeedStatus(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("need status", "Open")
     ADDRESSED = "addressed", _("Addressed")
     DISMISSED = "dismissed", _("Dismissed")
 

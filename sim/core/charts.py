@@ -461,7 +461,8 @@ def _summary(kind: str, axes: Sequence[str], series: Sequence[Series], max_value
         values = []
         for axis, value in zip(axes, item.values, strict=True):
             number = _as_float(value)
-            values.append(f"{axis} {fmt(number) if number is not None else _('no score')}")
+            shown = fmt(number) if number is not None else _("no score")
+            values.append(f"{axis} {shown}")
         parts.append(f"{item.label}: " + ", ".join(values) + ".")
     return " ".join(parts)
 
