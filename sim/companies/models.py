@@ -184,7 +184,9 @@ class Company(TimestampedModel):
             models.CheckConstraint(condition=~Q(merged_into=models.F("id")), name="company_not_merged_into_self"),
         ]
         indexes = [
-            models.Index(fields=["name"], name="company_name_idx"),
+            # Covering: a name search walks it testing search_text (and status) without reading rows.
+            models.Index(fields=["name", "id", "search_text", "status"], name="company_name_idx"),
+            models.Index(fields=["updated_at", "id"], name="company_updated_idx"),
             models.Index(fields=["sni_primary"], name="company_sni_idx"),
             models.Index(fields=["status", "name"], name="company_status_idx"),
             models.Index(fields=["municipality", "name"], name="company_muni_idx"),

@@ -6,8 +6,10 @@ import re
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, CharField, Count, F, Func, IntegerField, Q, QuerySet, Value, When
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from sim.core.audit import history_for
@@ -17,6 +19,30 @@ from sim.core.roles import REGISTER_WIDE_ROLES, user_roles
 from .models import Company, CompanyStatus, Contact, SizeClass
 
 ORG_NUMBER_FRAGMENT = re.compile(r"^[0-9][0-9\- ]*$")
+#: A name search with at most this many matches fetches and sorts them all; with more, it walks
+#: the name index (the matches are then spread over the alphabet, so 25 come quickly).
+SEARCH_FEW_MATCHES = 20_000
+#: The list counts at most this many companies ("more than 10,000") and sorts by columns no
+#: index can give (size, status, municipality) only up to this many.
+LIST_COUNT_CAP = 10_000
+UNINDEXED_SORTS = {"size", "-size", "status", "-status", "municipality", "-municipality"}
+
+
+def prefix_q(field: str, prefix: str) -> Q:
+    """``field`` starts with the digits ``prefix``, as a range its b-tree index serves
+    (SQLite never uses an index for ``LIKE 'x%'`` on a case-sensitive column)."""
+    q = Q(**{f"{field}__gte": prefix})
+    stripped = prefix.rstrip("9")
+    if stripped:
+        q &= Q(**{f"{field}__lt": stripped[:-1] + chr(ord(stripped[-1]) + 1)})
+    return q
+
+
+def municipality_codes(counties) -> list[str]:
+    """The municipality codes of these counties (290-row reference table)."""
+    from .models import Municipality
+
+    return list(Municipality.objects.filter(county_id__in=list(counties)).values_list("code", flat=True))
 
 
 def companies_visible_to(user) -> QuerySet[Company]:
@@ -43,8 +69,9 @@ def target_group_q() -> Q:
     industry = Q(sni_primary__gte=f"{low:02d}", sni_primary__lt=f"{high + 1:02d}")
     for prefix in settings.SIM_MANUFACTURING_ADJACENT_SNI:
         # Codes are stored without dots; the setting may be written either way ("46.6" or "466").
-        industry |= Q(sni_primary__startswith=prefix.replace(".", "").strip())
-    return industry & Q(municipality__county_id__in=settings.SIM_TARGET_COUNTIES)
+        industry |= prefix_q("sni_primary", prefix.replace(".", "").strip())
+    # The county as its municipality codes: a filter on an indexed company column, not a join.
+    return industry & Q(municipality_id__in=municipality_codes(settings.SIM_TARGET_COUNTIES))
 
 
 def is_in_target_group(company: Company) -> bool:
@@ -55,30 +82,64 @@ def _fts_query(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
 
-def company_search(queryset: QuerySet[Company], term: str) -> QuerySet[Company]:
-    """Search by name fragment or organisation number (with or without dash, any prefix).
+class _NameUnindexed(Func):
+    """``name || ''``: name order that PostgreSQL cannot take from the name index."""
 
-    Name fragments of three characters or more use the database's index: FTS5 trigram on
-    SQLite, pg_trgm on PostgreSQL (see migration 0002).
+    template = "(%(expressions)s || '')"
+    output_field = CharField()
+
+
+def _sort_all_matches(descending: bool = False) -> tuple:
+    expression = _NameUnindexed(F("name"))
+    return (expression.desc(), "-id") if descending else (expression.asc(), "id")
+
+
+def _search(queryset: QuerySet[Company], term: str) -> tuple[QuerySet[Company], bool]:
+    """The search filter, and whether it matches few enough companies to sort them all.
+
+    Name order over a trigram filter has two plans: fetch every match and sort (cost grows with
+    the matches: 200 ms for a fragment in 220,000 names) or walk the name index until 25 match
+    (fast when matches are everywhere, seconds when they all sit at one end of the alphabet,
+    "Öresunds …"). Counting up to SEARCH_FEW_MATCHES first (cheap) picks the right one.
     """
     term = " ".join(term.split()).strip()
     if not term:
-        return queryset
+        return queryset, False
     if ORG_NUMBER_FRAGMENT.match(term):
         digits = re.sub(r"\D", "", term)
         if len(digits) == 12 and digits[:2] in {"16", "19", "20"}:
             digits = digits[2:]
         if len(digits) >= 3:
-            return queryset.filter(org_number__startswith=digits)
+            return queryset.filter(prefix_q("org_number", digits)), False
     lowered = term.lower()
     if len(lowered) < 3:
-        return queryset.filter(Q(name__istartswith=term) | Q(search_text__contains=f" {lowered}"))
+        return queryset.filter(Q(name__istartswith=term) | Q(search_text__contains=f" {lowered}")), False
     if connection.vendor == "sqlite":
-        return queryset.extra(
-            where=["companies_company.id IN (SELECT rowid FROM companies_company_fts WHERE companies_company_fts MATCH %s)"],
-            params=[_fts_query(lowered)],
-        )
-    return queryset.filter(search_text__contains=lowered)
+        fts = "SELECT rowid FROM companies_company_fts WHERE companies_company_fts MATCH %s"
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT count(*) FROM ({fts} LIMIT {SEARCH_FEW_MATCHES + 1})", [_fts_query(lowered)])
+            few = cursor.fetchone()[0] <= SEARCH_FEW_MATCHES
+        if few:  # look the matches up by rowid and sort them
+            return queryset.extra(where=[f"companies_company.id IN ({fts})"], params=[_fts_query(lowered)]), True
+        # Many: walk the covering name index (company_name_idx) testing search_text.
+        return queryset.extra(where=["instr(companies_company.search_text, %s) > 0"], params=[lowered]), False
+    few = (
+        Company.objects.filter(search_text__contains=lowered).order_by().values("pk")[: SEARCH_FEW_MATCHES + 1].count()
+        <= SEARCH_FEW_MATCHES
+    )
+    return queryset.filter(search_text__contains=lowered), few
+
+
+def company_search(queryset: QuerySet[Company], term: str) -> QuerySet[Company]:
+    """Search by name fragment or organisation number (with or without dash, any prefix).
+
+    Name fragments of three characters or more use the database's index: FTS5 trigram on
+    SQLite, pg_trgm on PostgreSQL (see migration 0002); see :func:`_search` for the plan choice.
+    """
+    queryset, few = _search(queryset, term)
+    if few and connection.vendor == "postgresql" and not queryset.query.order_by:
+        queryset = queryset.order_by(*_sort_all_matches())
+    return queryset
 
 
 def _rank(field_name: str, values: list[str]) -> Case:
@@ -155,9 +216,9 @@ def company_list(user, filters: CompanyFilters) -> QuerySet[Company]:
     if filters.municipality:
         queryset = queryset.filter(municipality_id=filters.municipality)
     if filters.county:
-        queryset = queryset.filter(municipality__county_id=filters.county)
+        queryset = queryset.filter(municipality_id__in=municipality_codes([filters.county]))
     if filters.sni:
-        queryset = queryset.filter(sni_primary__startswith=filters.sni.replace(".", ""))
+        queryset = queryset.filter(prefix_q("sni_primary", filters.sni.replace(".", "")))
     if filters.size_class == "unknown":
         queryset = queryset.filter(size_class="")
     elif filters.size_class:
@@ -172,8 +233,35 @@ def company_list(user, filters: CompanyFilters) -> QuerySet[Company]:
         queryset = queryset.filter(owner_advisor__isnull=True)
     elif filters.owner.isdigit():
         queryset = queryset.filter(owner_advisor_id=int(filters.owner))
-    queryset = company_search(queryset, filters.q)
-    return queryset.select_related("municipality", "owner_advisor").order_by(*SORTS[filters.sort])
+    queryset, few = _search(queryset, filters.q)
+    sort = filters.sort
+    if sort in UNINDEXED_SORTS and capped_count(queryset) > LIST_COUNT_CAP:
+        # Sorting a million rows by a CASE expression or a joined name takes 0.5–1.5 s.
+        filters.errors["sort"] = str(
+            _("Narrow the list to %(count)s companies or fewer to sort by this column.") % {"count": "10 000"}
+        )
+        sort = "name"
+    order = SORTS[sort]
+    if few and connection.vendor == "postgresql" and sort in ("name", "-name"):
+        order = _sort_all_matches(descending=sort == "-name")
+    return queryset.select_related("municipality", "owner_advisor").order_by(*order)
+
+
+def capped_count(queryset: QuerySet, cap: int = LIST_COUNT_CAP) -> int:
+    """``min(count, cap + 1)``: ``SELECT COUNT(*) FROM (SELECT id … LIMIT cap + 1)``."""
+    return queryset.order_by().values("pk")[: cap + 1].count()
+
+
+class CappedPaginator(Paginator):
+    """Counts up to LIST_COUNT_CAP + 1 rows; ``is_capped`` makes the page say "more than"."""
+
+    @cached_property
+    def count(self) -> int:
+        return capped_count(self.object_list)
+
+    @property
+    def is_capped(self) -> bool:
+        return self.count > LIST_COUNT_CAP
 
 
 def register_summary(user) -> dict:

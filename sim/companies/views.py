@@ -7,7 +7,6 @@ import csv
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -68,7 +67,7 @@ def _apply_errors(form, exc: ValidationError) -> None:
 def company_list(request: HttpRequest) -> HttpResponse:
     filters = selectors.CompanyFilters.from_params(request.GET)
     queryset = selectors.company_list(request.user, filters)
-    page = Paginator(queryset, 25).get_page(request.GET.get("page"))
+    page = selectors.CappedPaginator(queryset, 25).get_page(request.GET.get("page"))
     context = {
         "filters": filters,
         "page": page,

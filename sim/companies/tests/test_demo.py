@@ -27,6 +27,7 @@ MUNICIPALITY_ORDER = ["2380", "2309", "2321", "2313", "2361", "2326", "2305", "2
 def demo_output(db, monkeypatch):
     # The register alone: other apps' demo steps have their own tests.
     monkeypatch.setattr(demo, "_STEPS", [])
+    monkeypatch.setattr(demo, "_discover_steps", lambda: None)
     out = io.StringIO()
     call_command("demo", seed=SEED, companies=N, stdout=out)
     return out.getvalue()

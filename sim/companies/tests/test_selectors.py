@@ -382,3 +382,22 @@ def test_recent_changes_need_the_audit_permission(make_user):
     services.company_update(None, company, {"phone": "1"})
     assert selectors.recent_changes(make_user(Role.AUDITOR)).count() == 1
     assert selectors.recent_changes(make_user(Role.COMPANY_REPRESENTATIVE)).count() == 0
+
+
+def test_search_triggers_come_back_after_a_table_rebuild():
+    """A migration that rebuilds companies_company drops the FTS triggers; post_migrate restores them."""
+    from django.db import connection as conn
+
+    if conn.vendor != "sqlite":
+        pytest.skip("SQLite's FTS5 triggers")
+    from sim.companies.search_index import TRIGGER_NAMES, ensure_search_triggers, search_triggers_present
+
+    assert search_triggers_present(conn) >= TRIGGER_NAMES
+    with conn.cursor() as cursor:
+        for name in TRIGGER_NAMES:
+            cursor.execute(f"DROP TRIGGER {name}")
+    assert not search_triggers_present(conn) & TRIGGER_NAMES
+    ensure_search_triggers(using="default")
+    assert search_triggers_present(conn) >= TRIGGER_NAMES
+    company = CompanyFactory(name="Triggertestet AB")
+    assert company in selectors.company_search(Company.objects.all(), "iggertes")
