@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "sim.companies",
     "sim.programmes",
     "sim.assessments",
+    "sim.activities",
 ]
 
 MIDDLEWARE = [
