@@ -91,6 +91,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "sim.core.context_processors.navigation",
+                "sim.programmes.context_processors.current_project_context",
             ],
         },
     },
@@ -189,6 +190,11 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "SIM <noreply@localhost>")
+# Outreach mailings: send queued mail in a background thread of the web process after queueing
+# (development: `make run` starts no worker). Production runs `sim send_mailings --loop` instead.
+SIM_MAIL_SEND_INLINE = env_bool("SIM_MAIL_SEND_INLINE", not PRODUCTION)
+# The address opt-out links in mailings point to when no request tells it (e.g. https://sim.example.se).
+SIM_BASE_URL = os.environ.get("SIM_BASE_URL", "")
 
 # --- Security -------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -11,6 +11,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("companies/", include("sim.companies.urls")),
     path("assessments/", include("sim.assessments.urls")),
+    path("programmes/", include("sim.programmes.urls")),
+    path("activities/", include("sim.activities.urls")),
     path("api/", api.urls),
     path("django-admin/", admin.site.urls),
 ]

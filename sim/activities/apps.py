@@ -6,3 +6,8 @@ class ActivitiesConfig(AppConfig):
     name = "sim.activities"
     label = "activities"
     verbose_name = _("Activities and events")
+
+    def ready(self) -> None:
+        from .company_sections import register
+
+        register()

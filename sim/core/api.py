@@ -47,3 +47,6 @@ def on_validation_error(request, exc: ValidationError):
 
 api.add_router("/companies/", "sim.companies.api.router")
 api.add_router("/assessments/", "sim.assessments.api.router")
+api.add_router("/", "sim.programmes.api_routing.router")
+api.add_router("/", "sim.programmes.api_offers.router")
+api.add_router("/activities/", "sim.activities.api.router")

@@ -1,4 +1,6 @@
-from django.urls import reverse
+from contextlib import suppress
+
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
 from .roles import user_roles
@@ -16,6 +18,18 @@ def navigation(request):
         items.append({"url": reverse("companies:import"), "label": _("Import"), "key": "import"})
     if user.has_perm("companies.merge_company"):
         items.append({"url": reverse("companies:duplicates"), "label": _("Duplicates"), "key": "duplicates"})
+    # Programme work; a page another part of the system has not (yet) installed is left out.
+    for perm, name, label, key in (
+        ("programmes.view_project", "programmes:project-list", _("Projects"), "projects"),
+        ("programmes.view_offer", "programmes:offer-list", _("Offers"), "offers"),
+        ("programmes.view_referral", "programmes:pipeline", _("Pipeline"), "pipeline"),
+        ("activities.view_activity", "activities:list", _("Activities"), "activities"),
+        ("activities.view_event", "activities:event-list", _("Events"), "events"),
+        ("programmes.view_mailing", "programmes:mailing-list", _("Mailings"), "mailings"),
+    ):
+        if user.has_perm(perm):
+            with suppress(NoReverseMatch):
+                items.append({"url": reverse(name), "label": label, "key": key})
     items.append({"url": reverse("api-tokens"), "label": _("API"), "key": "api"})
     return {
         "nav_items": items,

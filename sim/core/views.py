@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from sim.companies import selectors as company_selectors
 
 from . import services
+from .home import panels_for
 from .models import ApiToken
 from .roles import Role, has_role
 
@@ -34,6 +35,7 @@ def home(request: HttpRequest) -> HttpResponse:
     if user.has_perm("core.view_auditevent"):
         context["recent_changes"] = company_selectors.recent_changes(user)[:10]
     context["is_education_provider"] = has_role(user, Role.EDUCATION_PROVIDER)
+    context["panels"] = panels_for(request)
     return render(request, "core/home.html", context)
 
 

@@ -278,6 +278,11 @@ class Referral(TimestampedModel):
                 condition=~Q(status="completed") | Q(started_on__isnull=False, completed_on__isnull=False),
                 name="referral_completed_was_started",
             ),
+            # One open referral of a company to an offer at a time (services say so in words first).
+            models.UniqueConstraint(
+                fields=["company", "offer"], condition=Q(status__in=["proposed", "accepted", "started"]),
+                name="referral_open_once",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -323,7 +328,10 @@ class Intervention(TimestampedModel):
     decision_document = models.FileField(_("decision document"), upload_to=decision_upload_to, blank=True)
     deliverables = models.TextField(_("deliverables"), blank=True)
     results = models.TextField(_("results"), blank=True)
+    started_on = models.DateField(_("work started on"), null=True, blank=True)
     delivered_on = models.DateField(_("delivered on"), null=True, blank=True)
+    closed_on = models.DateField(_("closed on"), null=True, blank=True)
+    cancelled_on = models.DateField(_("cancelled on"), null=True, blank=True)
     growth_goals = models.ManyToManyField("assessments.GrowthGoal", verbose_name=_("growth-plan goals it serves"), blank=True, related_name="interventions")
     cancel_reason = models.TextField(_("reason for cancelling"), blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
