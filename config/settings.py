@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "sim.programmes",
     "sim.assessments",
     "sim.activities",
+    "sim.finance",
 ]
 
 MIDDLEWARE = [
