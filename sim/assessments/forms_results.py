@@ -137,7 +137,7 @@ class GrowthGoalForm(_ServiceForm):
 class GrowthActionForm(_ServiceForm):
     class Meta:
         model = GrowthAction
-        fields = ["title", "description", "focus_area", "need", "owner", "due_date", "status"]
+        fields = ["title", "description", "focus_area", "need", "referral", "intervention", "owner", "due_date", "status"]
         widgets = {"description": forms.Textarea(attrs={"rows": 4}), "due_date": _date()}
 
     def __init__(self, *args, plan: GrowthPlan, **kwargs):
@@ -150,3 +150,16 @@ class GrowthActionForm(_ServiceForm):
             needs |= Q(pk=current.need_id)
         self.fields["need"].queryset = Need.objects.filter(needs).order_by("priority", "id")
         self.fields["need"].required = False
+        # Routing (issue "Offers, recommendations and routing"): link the action to what delivers it.
+        from sim.programmes.models import Intervention, InterventionStatus, Referral, ReferralStatus
+
+        self.fields["referral"].queryset = (
+            Referral.objects.filter(company=plan.company).exclude(status=ReferralStatus.WITHDRAWN)
+            .select_related("offer").order_by("-proposed_on")
+        )
+        self.fields["referral"].required = False
+        self.fields["intervention"].queryset = (
+            Intervention.objects.filter(company=plan.company).exclude(status=InterventionStatus.CANCELLED)
+            .order_by("-created_at")
+        )
+        self.fields["intervention"].required = False

@@ -289,6 +289,14 @@ class GrowthAction(TimestampedModel):
         related_name="+",
     )
     need = models.ForeignKey(Need, verbose_name=_("need"), null=True, blank=True, on_delete=models.SET_NULL, related_name="actions")
+    referral = models.ForeignKey(
+        "programmes.Referral", verbose_name=_("referral"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="growth_actions", help_text=_("The programme the company was routed into for this action."),
+    )
+    intervention = models.ForeignKey(
+        "programmes.Intervention", verbose_name=_("company-specific intervention"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="growth_actions",
+    )
     owner = models.CharField(_("owner"), max_length=200, blank=True, help_text=_("Who is responsible, e.g. the CEO or the advisor."))
     due_date = models.DateField(_("due"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=12, choices=ActionStatus.choices, default=ActionStatus.PLANNED)

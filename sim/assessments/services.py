@@ -484,7 +484,7 @@ def growth_plan_update(actor, plan: GrowthPlan, data: dict[str, Any], *, source:
 
 
 GOAL_FIELDS = ("title", "metric", "baseline", "target", "unit", "target_date", "order")
-ACTION_FIELDS = ("title", "description", "focus_area", "need", "owner", "due_date", "status", "order")
+ACTION_FIELDS = ("title", "description", "focus_area", "need", "referral", "intervention", "owner", "due_date", "status", "order")
 
 
 def _save_part(actor, plan: GrowthPlan, model, fields, data: dict[str, Any], instance, source: str):
@@ -500,7 +500,7 @@ def _save_part(actor, plan: GrowthPlan, model, fields, data: dict[str, Any], ins
         setattr(instance, key, value)
     if not (instance.title or "").strip():
         raise ValidationError({"title": _("A title is required.")})
-    instance.full_clean(exclude=["plan", "need", "focus_area"])
+    instance.full_clean(exclude=["plan", "need", "focus_area", "referral", "intervention"])
     after = snapshot(instance, fields)
     if created or after != before:
         instance.save()
@@ -524,6 +524,10 @@ def growth_action_save(actor, plan: GrowthPlan, data: dict[str, Any], *, action:
     need = data.get("need")
     if need is not None and need.company_id != plan.company_id:
         raise ValidationError({"need": _("The need belongs to another company.")})
+    for key in ("referral", "intervention"):
+        linked = data.get(key)
+        if linked is not None and linked.company_id != plan.company_id:
+            raise ValidationError({key: _("This belongs to another company.")})
     return _save_part(actor, plan, GrowthAction, ACTION_FIELDS, data, action, source)
 
 

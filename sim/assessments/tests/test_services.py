@@ -618,3 +618,22 @@ def test_a_plan_created_on_a_leap_day_runs_two_years(advisor, company, monkeypat
     monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: dt.date(2028, 2, 29))
     plan = services.growth_plan_create(advisor, company, from_needs=False)
     assert (plan.period_start, plan.period_end) == (dt.date(2028, 2, 29), dt.date(2030, 2, 28))
+
+
+def test_growth_actions_link_to_the_companys_referrals_and_interventions(make_user):
+    from sim.programmes.tests.routing_builders import make_intervention, make_project, make_referral
+
+    advisor = make_user("advisor")
+    company = CompanyFactory()
+    other = CompanyFactory()
+    project = make_project(advisor)
+    plan = services.growth_plan_create(advisor, company, from_needs=False)
+    referral = make_referral(project, company, advisor=advisor)
+    intervention = make_intervention(project, company)
+    action = services.growth_action_save(advisor, plan, {
+        "title": "Produktionslyftet", "referral": referral, "intervention": intervention})
+    action.refresh_from_db()
+    assert (action.referral, action.intervention) == (referral, intervention)
+    foreign = make_referral(project, other, advisor=advisor)
+    with pytest.raises(ValidationError, match="another company"):
+        services.growth_action_save(advisor, plan, {"title": "Fel företag", "referral": foreign})
