@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "sim.assessments",
     "sim.activities",
     "sim.finance",
+    "sim.competence",
 ]
 
 MIDDLEWARE = [
