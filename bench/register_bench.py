@@ -12,12 +12,14 @@ Per database:
    throw-away copy of the migrated database (so the import below starts from an empty register);
 3. **import**: ``sim import_companies FILE --json`` in a subprocess: wall time, CPU time and peak
    RSS of that process alone (``os.wait4``);
-4. **search**: ``selectors.company_search(Company.objects.all(), term)[:25]`` materialised, for
-   name fragments and organisation-number prefixes;
+4. **search**: ``selectors.company_search(Company.objects.all(), term, limit=25)[:25]``
+   materialised, for name fragments and organisation-number prefixes;
 5. **list page**: the real view ``GET /companies/?…`` through Django's test client, logged in as an
-   advisor, full page and HTMX partial, with a spread of filters, sorts and pages.
+   advisor, full page and HTMX partial, with a spread of filters, sorts and pages;
+6. **API list**: ``GET /api/companies/?…&limit=25`` with the same session, over a few of the
+   list's scenarios.
 
-Steps 2, 3 and 4–5 each run in their own process (a Django process can only be set up against
+Steps 2, 3 and 4–6 each run in their own process (a Django process can only be set up against
 one database), one at a time. Results are printed as a table with the targets and written to
 ``bench/out/results-<db>.json``.
 
@@ -37,6 +39,7 @@ import sqlite3
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -90,12 +93,23 @@ def summary_ms(values: list[float]) -> dict:
 
 def run_measured(cmd: list[str], env: dict, stdout_path: Path, stderr_path: Path) -> dict:
     """Run a child process; wall time, CPU time and peak RSS of that child alone (wait4)."""
+    samples: list[float] = []
+    done = threading.Event()
+
+    def sample_load() -> None:  # the 1-minute load average every 10 s while the child runs
+        while not done.wait(10):
+            samples.append(os.getloadavg()[0])
+
     with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
         started = time.perf_counter()
         load_before = os.getloadavg()
+        sampler = threading.Thread(target=sample_load, daemon=True)
+        sampler.start()
         proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=err, cwd=ROOT)
         _pid, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - started
+        done.set()
+        sampler.join()
         proc.returncode = os.waitstatus_to_exitcode(status)
     return {
         "returncode": proc.returncode,
@@ -106,6 +120,8 @@ def run_measured(cmd: list[str], env: dict, stdout_path: Path, stderr_path: Path
         "peak_rss_mb": usage.ru_maxrss / 1024,  # Linux: kilobytes
         "loadavg_before": load_before,
         "loadavg_after": os.getloadavg(),
+        "loadavg_during": {"min": min(samples), "mean": round(statistics.fmean(samples), 2), "max": max(samples)}
+        if samples else None,
     }
 
 
@@ -331,6 +347,15 @@ def _fragments(rng: random.Random, n: int) -> list[str]:
     return fragments
 
 
+def benchmark_name_terms(seed: int = 1, queries: int = 200, max_id: int = 1_000_000) -> list[str]:
+    """The name fragments the latency run searches for (same seed, same register size), for the
+    diagnosis scripts."""
+    rng = random.Random(seed)
+    for _ in range(400):  # the latency run samples 400 ids first
+        rng.randint(1, max_id)
+    return _fragments(rng, queries // 2)
+
+
 def _org_prefixes(rng: random.Random, numbers: list[str], n: int) -> list[str]:
     prefixes = []
     for _ in range(n):
@@ -358,26 +383,8 @@ def worker_latency(args) -> None:
     from sim.companies.models import Company
 
     rng = random.Random(args.seed)
-    out: dict = {"companies": Company.objects.count(), "vendor": connection.vendor, "variant": args.variant}
-    variant = None
-    if args.variant:
-        import importlib
-
-        variant = importlib.import_module(f"bench.variants.{args.variant}")
-        started = time.perf_counter()
-        with connection.cursor() as cursor:
-            for statement in getattr(variant, "SCHEMA", {}).get(connection.vendor, []):
-                cursor.execute(statement)
-        log(f"  variant {args.variant}: schema ready in {time.perf_counter() - started:.1f} s")
-    try:
-        if variant is not None:
-            variant.apply()
-        _measure_latency(args, rng, out)
-    finally:
-        if variant is not None and not args.keep_variant:
-            with connection.cursor() as cursor:
-                for statement in getattr(variant, "UNDO", {}).get(connection.vendor, []):
-                    cursor.execute(statement)
+    out: dict = {"companies": Company.objects.count(), "vendor": connection.vendor}
+    _measure_latency(args, rng, out)
     Path(args.target).write_text(json.dumps(out, indent=2, ensure_ascii=False))
 
 
@@ -403,13 +410,13 @@ def _measure_latency(args, rng: random.Random, out: dict) -> None:
     name_terms = _fragments(rng, n // 2)
     org_terms = _org_prefixes(rng, numbers, n - n // 2)
     for term in name_terms[:5] + org_terms[:5]:  # warm up (not timed)
-        list(selectors.company_search(Company.objects.all(), term)[:25])
+        list(selectors.company_search(Company.objects.all(), term, limit=25)[:25])
     searches: dict[str, list[float]] = {"name": [], "org_number": []}
     per_query: list[dict] = []
     mixed = [("name", t) for t in name_terms] + [("org_number", t) for t in org_terms]
     rng.shuffle(mixed)
     for kind, term in mixed:
-        ms, rows = _timed(lambda term=term: list(selectors.company_search(Company.objects.all(), term)[:25]))
+        ms, rows = _timed(lambda term=term: list(selectors.company_search(Company.objects.all(), term, limit=25)[:25]))
         searches[kind].append(ms)
         per_query.append({"kind": kind, "term": term, "ms": round(ms, 2), "rows": len(rows)})
     out["search"] = {
@@ -488,6 +495,34 @@ def _measure_latency(args, rng: random.Random, out: dict) -> None:
         }
         log(f"  list ({label}): p50 {out['list'][label]['all']['p50_ms']} ms, p95 {out['list'][label]['all']['p95_ms']} ms")
     out["list"]["queries_per_request"] = queries_per_request
+
+    # --- API list endpoint (same session: the API accepts session authentication) --------------
+    api_scenarios = ["default", "county", "size_class", "status", "q_name", "target_group", "sort"]
+    api_requests = [(api_scenarios[i % len(api_scenarios)], {**scenarios[api_scenarios[i % len(api_scenarios)]](),
+                                                              "limit": "25"}) for i in range(args.api_requests)]
+
+    def api_get(params: dict):
+        response = client.get("/api/companies/", params)
+        if response.status_code != 200:
+            raise SystemExit(f"GET /api/companies/ {params} answered {response.status_code}: {response.content[:300]!r}")
+        return response
+
+    for name in api_scenarios[:3]:
+        api_get({**scenarios[name](), "limit": "25"})
+    times = []
+    by_scenario = {}
+    details = []
+    for name, params in api_requests:
+        ms, _response = _timed(lambda params=params: api_get(params))
+        times.append(ms)
+        by_scenario.setdefault(name, []).append(ms)
+        details.append({"scenario": name, "params": params, "ms": round(ms, 2)})
+    out["api"] = {
+        "all": summary_ms(times),
+        "by_scenario": {k: summary_ms(v) for k, v in by_scenario.items()},
+        "slowest": sorted(details, key=lambda d: -d["ms"])[:10],
+    }
+    log(f"  API list: p50 {out['api']['all']['p50_ms']} ms, p95 {out['api']['all']['p95_ms']} ms")
 
 
 # =============================================================================================
@@ -583,12 +618,11 @@ def analyze(db: str, url: str) -> None:
 
 def run_latency(db: str, url: str, args) -> dict:
     log(f"{db}: search and list-page latency")
-    tag = f"{db}-{args.variant}" if args.variant else db
+    tag = f"{db}-{args.tag}" if args.tag else db
     target = OUT / f"latency-{tag}.json"
     command = [PYTHON, __file__, "--worker", "latency", "--db", db, "--target", str(target), "--seed", str(args.seed),
-               "--queries", str(args.queries), "--requests", str(args.requests)]
-    if args.variant:
-        command += ["--variant", args.variant] + (["--keep-variant"] if args.keep_variant else [])
+               "--queries", str(args.queries), "--requests", str(args.requests),
+               "--api-requests", str(args.api_requests)]
     measured = run_measured(command, db_env(url), OUT / f"latency-{tag}.out", OUT / f"latency-{tag}.err")
     sys.stdout.write((OUT / f"latency-{tag}.out").read_text())
     if measured["returncode"] != 0:
@@ -596,6 +630,7 @@ def run_latency(db: str, url: str, args) -> dict:
     result = json.loads(target.read_text())
     result["loadavg_before"] = measured["loadavg_before"]
     result["loadavg_after"] = measured["loadavg_after"]
+    result["loadavg_during"] = measured["loadavg_during"]
     result["wall_s"] = measured["wall_s"]
     return result
 
@@ -632,6 +667,10 @@ def assess(result: dict) -> list[tuple[str, str, str, str]]:
             a = latency["list"][label]["all"]
             rows.append((f"list page ({label}) p50 / p95 (ms)", f"{a['p50_ms']:.1f} / {a['p95_ms']:.1f}",
                          f"p95 ≤ {TARGETS['list_p95_ms']:.0f}", verdict(a["p95_ms"] <= TARGETS["list_p95_ms"])))
+        if "api" in latency:
+            a = latency["api"]["all"]
+            rows.append(("API list p50 / p95 (ms)", f"{a['p50_ms']:.1f} / {a['p95_ms']:.1f}",
+                         f"p95 ≤ {TARGETS['list_p95_ms']:.0f}", verdict(a["p95_ms"] <= TARGETS["list_p95_ms"])))
     return rows
 
 
@@ -651,6 +690,10 @@ def print_table(db: str, result: dict) -> None:
             q = latency["list"]["queries_per_request"].get(name, "?")
             print(f"  {name:<14} full {s['p50_ms']:>8.1f} / {s['p95_ms']:>8.1f}   htmx {h['p50_ms']:>8.1f} / "
                   f"{h['p95_ms']:>8.1f}   ({q} queries)")
+        if "api" in latency:
+            print("\nAPI list by scenario: p50 / p95 ms")
+            for name, a in latency["api"]["by_scenario"].items():
+                print(f"  {name:<14} {a['p50_ms']:>8.1f} / {a['p95_ms']:>8.1f}")
     print()
 
 
@@ -677,9 +720,9 @@ def bench_database(db: str, args, csv_path: Path) -> dict:
         analyze(db, url)
     result["latency"] = run_latency(db, url, args)
     result["rows"] = result["latency"]["companies"]
-    result["variant"] = args.variant
-    print_table(db + (f" (variant {args.variant})" if args.variant else ""), result)
-    results_path = OUT / (f"results-{db}-{args.variant}.json" if args.variant else f"results-{db}.json")
+    result["tag"] = args.tag
+    print_table(db + (f" ({args.tag})" if args.tag else ""), result)
+    results_path = OUT / (f"results-{db}-{args.tag}.json" if args.tag else f"results-{db}.json")
     results_path.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str))
     log(f"{db}: results written to {results_path}")
     return result
@@ -696,9 +739,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--csv", help="CSV file (default bench/out/register.csv, generated when missing)")
     parser.add_argument("--queries", type=int, default=200, help="search queries per database")
     parser.add_argument("--requests", type=int, default=200, help="list-page requests per database (full and HTMX each)")
-    parser.add_argument("--variant", help="measure search and list page with bench/variants/NAME.py applied "
-                        "(candidate fixes; results-<db>-NAME.json)")
-    parser.add_argument("--keep-variant", action="store_true", help="keep the variant's extra indexes afterwards")
+    parser.add_argument("--api-requests", type=int, default=100, help="GET /api/companies/ requests per database")
+    parser.add_argument("--tag", help="label of this run: results-<db>-TAG.json and latency-<db>-TAG.* instead of "
+                        "results-<db>.json (to keep a before/after pair of a change)")
     parser.add_argument("--worker", choices=["baseline", "latency"], help=argparse.SUPPRESS)
     parser.add_argument("--target", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

@@ -3,7 +3,7 @@
 
     .venv/bin/python bench/report.py                  # every results file
     .venv/bin/python bench/report.py sqlite postgres  # results-sqlite.json, results-postgres.json
-    .venv/bin/python bench/report.py sqlite-fixes postgres-fixes
+    .venv/bin/python bench/report.py sqlite-before sqlite-after   # runs made with --tag
 """
 
 from __future__ import annotations
@@ -43,7 +43,9 @@ def summary(results: dict[str, dict]) -> str:
         f"{r['import']['peak_rss_mb']:.0f} {verdict(r['import']['peak_rss_mb'] < t['import_peak_mb'])}"))
     row("load average during import", "", lambda r: f"{r['import']['loadavg_before'][0]:.1f} → {r['import']['loadavg_after'][0]:.1f}")
     row("load average around search + list", "", lambda r: (
-        f"{r['latency']['loadavg_before'][0]:.1f} → {r['latency']['loadavg_after'][0]:.1f}"))
+        f"{r['latency']['loadavg_before'][0]:.1f} → {r['latency']['loadavg_after'][0]:.1f}"
+        + (f" (during: {r['latency']['loadavg_during']['min']:.1f}–{r['latency']['loadavg_during']['max']:.1f})"
+           if r["latency"].get("loadavg_during") else "")))
     for key, label in (("name", "search, name fragment"), ("org_number", "search, org. number"), ("all", "search, all")):
         row(f"{label} p50 / p95 ms", f"p95 ≤ {t['search_p95_ms']:.0f}", lambda r, key=key: (
             lambda s: f"{s['p50_ms']:.1f} / {s['p95_ms']:.1f} {verdict(s['p95_ms'] <= t['search_p95_ms'])}")(
@@ -52,6 +54,9 @@ def summary(results: dict[str, dict]) -> str:
         row(f"list page ({key}) p50 / p95 ms", f"p95 ≤ {t['list_p95_ms']:.0f}", lambda r, key=key: (
             lambda s: f"{s['p50_ms']:.1f} / {s['p95_ms']:.1f} {verdict(s['p95_ms'] <= t['list_p95_ms'])}")(
             r["latency"]["list"][key]["all"]))
+    row("API list p50 / p95 ms", f"p95 ≤ {t['list_p95_ms']:.0f}", lambda r: (
+        lambda s: f"{s['p50_ms']:.1f} / {s['p95_ms']:.1f} {verdict(s['p95_ms'] <= t['list_p95_ms'])}")(
+        r["latency"]["api"]["all"]))
     return "\n".join(lines)
 
 
@@ -66,6 +71,10 @@ def scenarios(results: dict[str, dict]) -> str:
             s = r["latency"]["list"]["full"]["by_scenario"].get(scenario)
             cells.append(f"{s['p50_ms']:.0f} / {s['p95_ms']:.0f}" if s else "–")
         lines.append(f"| {scenario} | " + " | ".join(cells) + " |")
+    api = [r["latency"].get("api", {}).get("by_scenario", {}) for r in results.values()]
+    for scenario in dict.fromkeys(k for a in api for k in a):
+        cells = [f"{a[scenario]['p50_ms']:.0f} / {a[scenario]['p95_ms']:.0f}" if scenario in a else "–" for a in api]
+        lines.append(f"| API: {scenario} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 

@@ -13,6 +13,7 @@ urlpatterns = [
     path("assessments/", include("sim.assessments.urls")),
     path("programmes/", include("sim.programmes.urls")),
     path("activities/", include("sim.activities.urls")),
+    path("finance/", include("sim.finance.urls")),
     path("api/", api.urls),
     path("django-admin/", admin.site.urls),
 ]

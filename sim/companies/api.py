@@ -6,6 +6,7 @@ wrapped by `@paginate` in its own module, where string annotations cannot be res
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
@@ -153,12 +154,52 @@ def _company_data(payload: Schema, *, exclude_unset: bool) -> dict:
     return data
 
 
+class CappedLimitOffsetPagination(LimitOffsetPagination):
+    """Limit/offset paging of the company list without a full count: counting a million rows
+    costs up to a second, so the count stops at the list's cap, as on the list page."""
+
+    class Output(Schema):
+        items: list[Any]
+        count: int = Field(
+            ...,
+            description=(
+                f"Companies matching the filters, counted up to {selectors.LIST_COUNT_CAP:,}; a name search "
+                "(`q` of three characters or more that is not an organisation number) lists and counts its "
+                f"first {selectors.SEARCH_WINDOW:,} matches only. See `count_capped`."
+            ),
+        )
+        count_capped: bool = Field(
+            ...,
+            description=(
+                f"True when more companies match than `count` (\"more than {selectors.LIST_COUNT_CAP:,}\", or "
+                f"\"more than {selectors.SEARCH_WINDOW:,}\" for a name search): narrow the filters. A name search "
+                f"then returns no items beyond its first {selectors.SEARCH_WINDOW:,}; other lists can still be "
+                "paged past `count`."
+            ),
+        )
+
+    def paginate_queryset(self, queryset, pagination, request: HttpRequest, **params):
+        filters = selectors.CompanyFilters.from_params(params["filters"].dict())
+        cap = filters.count_cap
+        count = selectors.capped_count(queryset, cap)
+        offset, limit = pagination.offset, min(pagination.limit, self.max_limit)
+        stop = min(offset + limit, cap) if filters.name_search else offset + limit
+        return {
+            "items": selectors.page_rows(queryset, offset, stop) if stop > offset else [],
+            "count": min(count, cap),
+            "count_capped": count > cap,
+        }
+
+
 @router.get("/", response=list[CompanyOut], summary="List and search companies")
-@paginate(LimitOffsetPagination)
+@paginate(CappedLimitOffsetPagination)
 def list_companies(request: HttpRequest, filters: Query[CompanyFilterIn]):
+    """The companies you may read, filtered and sorted as on the list page (`sort`: name,
+    org_number, municipality, size, status or updated, with `-` for descending). Paged with `limit`
+    and `offset`; `count` stops at 10,000 (500 for a name search), see `count_capped`."""
     _require(request, "companies.view_company")
     parsed = selectors.CompanyFilters.from_params(filters.dict())
-    return selectors.company_list(request.user, parsed)
+    return selectors.company_list(request.user, parsed, window=True)
 
 
 @router.post("/", response={201: CompanyOut}, summary="Add a company")

@@ -66,8 +66,8 @@ def _apply_errors(form, exc: ValidationError) -> None:
 @permission_required("companies.view_company", raise_exception=True)
 def company_list(request: HttpRequest) -> HttpResponse:
     filters = selectors.CompanyFilters.from_params(request.GET)
-    queryset = selectors.company_list(request.user, filters)
-    page = selectors.CappedPaginator(queryset, 25).get_page(request.GET.get("page"))
+    queryset = selectors.company_list(request.user, filters, window=True)
+    page = selectors.CappedPaginator(queryset, 25, cap=filters.count_cap).get_page(request.GET.get("page"))
     context = {
         "filters": filters,
         "page": page,

@@ -1,4 +1,4 @@
-"""Server-rendered charts: radar and bar charts from plain data.
+"""Server-rendered charts: radar, bar and line charts from plain data.
 
 A chart is built once as a list of drawing *primitives* (lines, polygons, rectangles, circles, text)
 in a top-left coordinate system, and rendered from that list either as a standalone, accessible SVG
@@ -32,6 +32,8 @@ __all__ = [
     "Series",
     "SeriesStyle",
     "bar_chart",
+    "line_chart",
+    "nice_ceiling",
     "radar_chart",
     "wrap_label",
 ]
@@ -690,4 +692,115 @@ def bar_chart(
         width=width, height=round(y + 16), title=title or _("Bar chart"),
         description=f"{description} {summary}".strip() if description else summary,
         primitives=tuple(primitives), id_prefix=id_prefix, kind="bars",
+    )
+
+
+# --- Line chart ----------------------------------------------------------------------------------
+
+
+def nice_ceiling(value: Number) -> float:
+    """The smallest "round" number (1, 2, 2.5 or 5 times a power of ten) at or above ``value`` (1 for ≤ 0)."""
+    number = float(value)
+    if not math.isfinite(number) or number <= 0:
+        return 1.0
+    power = 10.0 ** math.floor(math.log10(number))
+    for factor in (1.0, 2.0, 2.5, 5.0, 10.0):
+        candidate = factor * power
+        if candidate >= number * (1 - 1e-12):
+            return candidate
+    return 10.0 * power  # pragma: no cover - the loop always returns
+
+
+def line_chart(
+    x_labels: Sequence[str],
+    series: Sequence[Series],
+    *,
+    max_value: Number | None = None,
+    title: str = "",
+    description: str = "",
+    value_format: Callable[[float], str] | None = None,
+    id_prefix: str = "lines",
+    steps: int = 5,
+    label_every: int | None = None,
+) -> Chart:
+    """Lines over an ordered x axis (e.g. months), 0 to ``max_value`` (a round number above the data if
+    not given), 1 to 3 series.
+
+    A ``None`` value leaves a gap: a series may start late or stop early (actual costs up to today,
+    a forecast from today on). Markers are drawn at every point when there are at most 24 points,
+    otherwise at each end of every stretch of values. ``label_every`` thins the x labels (by default
+    to at most 12).
+    """
+    labels = [str(x) for x in x_labels]
+    if not labels:
+        raise ValueError("a line chart needs at least one point")
+    _check_series(series, len(labels), "points")
+    values = [[_as_float(v) for v in item.values] for item in series]
+    data_max = max((v for row in values for v in row if v is not None), default=0.0)
+    top = float(max_value) if max_value is not None else nice_ceiling(data_max)
+    if top <= 0:
+        raise ValueError("max_value must be positive")
+    fmt = value_format or _default_format
+    styles = [_style_for(item, i) for i, item in enumerate(series)]
+    every = label_every or max(1, math.ceil(len(labels) / 12))
+
+    width = 640.0
+    x0, x1 = 86.0, width - 24
+    top_y, bottom = 24.0, 264.0
+    primitives: list[Primitive] = []
+
+    def x_of(i: int) -> float:
+        if len(labels) == 1:
+            return (x0 + x1) / 2
+        return x0 + (x1 - x0) * i / (len(labels) - 1)
+
+    def y_of(value: float) -> float:
+        return bottom - (bottom - top_y) * min(max(value, 0.0), top) / top
+
+    for step in range(steps + 1):
+        value = top * step / steps
+        y = y_of(value)
+        primitives.append(Line(x0, y, x1, y, stroke=GRID if step else AXIS, width=1.0,
+                               cls="chart-grid" if step else "chart-axis"))
+        primitives.append(Text(x0 - 6, y + 4, fmt(value), size=10.5, anchor="end", fill=MUTED, cls="chart-tick"))
+    for i, label in enumerate(labels):
+        if i % every and i != len(labels) - 1:
+            continue
+        x = x_of(i)
+        primitives.append(Line(x, bottom, x, bottom + 4, stroke=AXIS, width=1.0, cls="chart-axis"))
+        primitives.append(Text(x, bottom + 17, label, size=10.5, anchor="middle", fill=MUTED, cls="chart-label"))
+
+    markers_everywhere = len(labels) <= 24
+    for index, (row, style) in enumerate(zip(values, styles, strict=True)):
+        cls = f"chart-series chart-series-{index}"
+        for i in range(len(row) - 1):
+            if row[i] is not None and row[i + 1] is not None:
+                primitives.append(Line(x_of(i), y_of(row[i]), x_of(i + 1), y_of(row[i + 1]), stroke=style.colour,
+                                       width=2.5, dash=style.dash, cls=cls))
+        for i, value in enumerate(row):
+            if value is None:
+                continue
+            end_of_stretch = (i == 0 or row[i - 1] is None) or (i == len(row) - 1 or row[i + 1] is None)
+            if markers_everywhere or end_of_stretch:
+                primitives.append(_marker(style.marker, x_of(i), y_of(value), style.colour,
+                                          cls=f"chart-marker chart-marker-{index}"))
+
+    legend, y = _legend(series, styles, 24, bottom + 28, bars=False)
+    primitives.extend(legend)
+
+    parts = [_("Line chart of %(count)s points from %(first)s to %(last)s, scale 0 to %(max)s.") % {
+        "count": len(labels), "first": labels[0], "last": labels[-1], "max": fmt(top)}]
+    for item, row in zip(series, values, strict=True):
+        shown = [(labels[i], v) for i, v in enumerate(row) if v is not None]
+        if not shown:
+            parts.append(_("%(label)s: no values.") % {"label": item.label})
+        else:
+            parts.append(_("%(label)s: %(start)s at %(first)s, %(end)s at %(last)s.") % {
+                "label": item.label, "start": fmt(shown[0][1]), "first": shown[0][0], "end": fmt(shown[-1][1]),
+                "last": shown[-1][0]})
+    summary = " ".join(parts)
+    return Chart(
+        width=width, height=round(y + 16), title=title or _("Line chart"),
+        description=f"{description} {summary}".strip() if description else summary,
+        primitives=tuple(primitives), id_prefix=id_prefix, kind="lines",
     )

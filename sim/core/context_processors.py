@@ -26,6 +26,8 @@ def navigation(request):
         ("activities.view_activity", "activities:list", _("Activities"), "activities"),
         ("activities.view_event", "activities:event-list", _("Events"), "events"),
         ("programmes.view_mailing", "programmes:mailing-list", _("Mailings"), "mailings"),
+        ("finance.view_budgetscenario", "finance:home", _("Finance"), "finance"),
+        ("finance.view_costentry", "finance:costs", _("Costs and time"), "costs"),
     ):
         if user.has_perm(perm):
             with suppress(NoReverseMatch):

@@ -124,6 +124,196 @@ def test_search_combines_with_filters(admin, register):
     assert len(listed(admin, q="mekaniska")) == 2
 
 
+# --- Search windows and capped counts ---------------------------------------------------------
+
+
+def windowed(user, **params) -> list[str]:
+    """The list as the list page and the API get it (a name search: its window)."""
+    return names(selectors.company_list(user, CompanyFilters.from_params(params), window=True))
+
+
+@pytest.fixture
+def meka():
+    """Matches for "meka" spread over the alphabet, a duplicate name, an archived one and others."""
+    for name in ("Golf Meka AB", "Alfa Meka AB", "Beta AB", "Delta Meka AB", "Cesar Meka AB", "Echo AB",
+                 "Cesar Meka AB", "Foxtrot Meka AB", "Hotell Meka AB"):
+        CompanyFactory(name=name, status="prospect")
+    CompanyFactory(name="Bravo Meka AB", status="archived")
+    CompanyFactory(name="Östra Meka AB", status="prospect", municipality_id="0180")
+    return sorted(Company.objects.exclude(status="archived").filter(name__contains="Meka"), key=lambda c: (c.name, c.pk))
+
+
+@pytest.fixture
+def walks(monkeypatch):
+    """What each walk of the name index found."""
+    found = []
+    walk = selectors._walk_name_index
+    monkeypatch.setattr(selectors, "_walk_name_index", lambda *a, **kw: found.append(walk(*a, **kw)) or found[-1])
+    return found
+
+
+@pytest.fixture(params=["walk", "sort"])
+def plan(request, monkeypatch, walks):
+    """Both ways of finding a window: walking the name index, or sorting every match."""
+    if request.param == "walk":
+        monkeypatch.setattr(selectors, "SEARCH_WALK_PER_MATCH", 1_000)  # the whole index
+    else:
+        monkeypatch.setattr(selectors, "SEARCH_WALK_PER_MATCH", 0)  # no walk: sort them all
+    return request.param, walks
+
+
+def test_a_many_match_search_lists_its_first_matches_in_name_order(admin, meka, plan, monkeypatch):
+    monkeypatch.setattr(selectors, "SEARCH_WINDOW", 3)
+    expected = [c.name for c in meka]
+    assert expected[:4] == ["Alfa Meka AB", "Cesar Meka AB", "Cesar Meka AB", "Delta Meka AB"]
+    assert windowed(admin, q="MEKA") == expected[:4]  # the window: 3 and one more
+    assert windowed(admin, q="meka", sort="-name") == expected[::-1][:4]
+    assert listed(admin, q="meka") == expected  # the export: every match
+    kind, walks = plan
+    assert [len(ids) for ids in walks] == ([4, 4] if kind == "walk" else [])  # the walk filled both
+
+
+def test_a_walk_that_runs_out_of_budget_leaves_the_window_to_the_sort(admin, meka, walks, monkeypatch):
+    monkeypatch.setattr(selectors, "SEARCH_WINDOW", 3)
+    monkeypatch.setattr(selectors, "SEARCH_WALK_PER_MATCH", 1_000)
+    monkeypatch.setattr(selectors, "SEARCH_WALK_BUDGET", 4)  # Alfa, Beta, (Bravo,) Cesar, Cesar
+    assert windowed(admin, q="meka") == [c.name for c in meka][:4]
+    assert [len(ids) for ids in walks] == [3]
+
+
+def test_sqlite_walks_without_a_budget_when_the_matches_are_many(admin, meka, walks, monkeypatch):
+    from django.db import connection as conn
+
+    monkeypatch.setattr(selectors, "SEARCH_WINDOW", 3)
+    monkeypatch.setattr(selectors, "SEARCH_WALK_PER_MATCH", 1_000)
+    monkeypatch.setattr(selectors, "SEARCH_WALK_BUDGET", 4)
+    monkeypatch.setattr(selectors, "SEARCH_MANY_MATCHES", 2)  # SQLite counts 8: many
+    assert windowed(admin, q="meka") == [c.name for c in meka][:4]
+    assert [len(ids) for ids in walks] == ([4] if conn.vendor == "sqlite" else [3])
+
+
+def test_the_window_of_duplicate_names_is_ordered_by_id(admin, meka, plan, monkeypatch):
+    monkeypatch.setattr(selectors, "SEARCH_WINDOW", 2)
+    first, second = (c.pk for c in meka if c.name == "Cesar Meka AB")
+    ids = [c.pk for c in selectors.company_list(admin, CompanyFilters.from_params({"q": "meka"}), window=True)]
+    assert ids[1:3] == [min(first, second), max(first, second)]
+
+
+def test_a_windowed_search_with_other_filters_sorts_its_matches(admin, meka, plan, monkeypatch):
+    monkeypatch.setattr(selectors, "SEARCH_WINDOW", 1)
+    assert windowed(admin, q="meka", municipality="2380") == ["Alfa Meka AB", "Cesar Meka AB"]
+    assert windowed(admin, q="meka", municipality="0180") == ["Östra Meka AB"]
+    assert windowed(admin, q="meka", status="archived") == ["Bravo Meka AB"]
+    assert windowed(admin, q="meka", sort="org_number") == [
+        c.name for c in sorted(meka, key=lambda c: c.org_number)[:2]
+    ]
+    assert plan[1] == []  # filtered or not in name order: no walk
+
+
+def test_company_search_gives_the_first_matches_it_is_asked_for(meka, plan):
+    assert names(selectors.company_search(Company.objects.all(), "meka", limit=3)) == [
+        "Alfa Meka AB", "Bravo Meka AB", "Cesar Meka AB",
+    ]
+    assert len(selectors.company_search(Company.objects.all(), "meka")) == len(meka) + 1  # and the archived one
+
+
+def test_windows_of_few_matches_are_exact(admin, meka, plan):
+    assert windowed(admin, q="golf") == ["Golf Meka AB"]
+    assert windowed(admin, q="nothing like it") == []
+    assert windowed(admin, q="eta") == ["Beta AB"]
+
+
+def test_short_terms_and_org_numbers_are_not_windowed(admin, meka, monkeypatch):
+    monkeypatch.setattr(selectors, "SEARCH_WINDOW", 1)
+    assert CompanyFilters.from_params({"q": "meka"}).count_cap == 1
+    assert CompanyFilters.from_params({"q": "me"}).count_cap == selectors.LIST_COUNT_CAP
+    assert CompanyFilters.from_params({"q": "5560"}).count_cap == selectors.LIST_COUNT_CAP
+    assert CompanyFilters.from_params({}).count_cap == selectors.LIST_COUNT_CAP
+    assert len(windowed(admin, q="ab")) == 10
+
+
+def paginate(queryset, cap, page=1, per_page=2):
+    return selectors.CappedPaginator(queryset, per_page, cap=cap).get_page(page)
+
+
+def test_a_capped_paginator_counts_to_its_cap_and_pages_through_it(admin, meka):
+    queryset = selectors.company_list(admin, CompanyFilters())  # 10 companies
+    page = paginate(queryset, cap=5, page=3)
+    assert page.paginator.count == 6  # cap + 1: "more than 5"
+    assert page.paginator.is_capped
+    assert page.paginator.num_pages == 3
+    assert [c.name for c in page] == [c.name for c in queryset][4:5]
+    assert [c.name for c in paginate(queryset, cap=5, page=9)] == [c.name for c in queryset][4:5]  # the last
+    page = paginate(queryset, cap=10, page=5)
+    assert (page.paginator.count, page.paginator.is_capped, page.paginator.num_pages) == (10, False, 5)
+    assert [c.name for c in page] == [c.name for c in queryset][8:]
+
+
+def test_a_page_is_loaded_ids_first_with_its_related_rows(admin, meka, django_assert_num_queries):
+    queryset = selectors.company_list(admin, CompanyFilters.from_params({"sort": "-name"}))
+    expected = [c.name for c in queryset][2:5]
+    with django_assert_num_queries(2):  # the ids, then the rows with municipality and owner
+        rows = selectors.page_rows(queryset, 2, 5)
+        assert [c.name for c in rows] == expected
+        assert all(c.municipality.name for c in rows)
+
+
+def test_a_window_is_counted_and_paged_without_queries_but_its_rows(admin, meka, monkeypatch,
+                                                                    django_assert_num_queries):
+    monkeypatch.setattr(selectors, "SEARCH_WINDOW", 3)
+    queryset = selectors.company_list(admin, CompanyFilters.from_params({"q": "meka"}), window=True)
+    assert len(queryset.window) == 4
+    assert not hasattr(queryset.filter(name="Alfa Meka AB"), "window")  # a narrower copy counts itself
+    with django_assert_num_queries(1):
+        page = paginate(queryset, cap=3, page=2)
+        assert (page.paginator.count, page.paginator.is_capped) == (4, True)
+        assert [c.name for c in page] == ["Cesar Meka AB"]  # the third of Alfa, Cesar, Cesar, Delta
+
+
+def test_the_list_page_says_how_far_it_counted(client_for, meka, monkeypatch):
+    monkeypatch.setattr(selectors, "SEARCH_WINDOW", 3)
+    client = client_for(Role.ADVISOR)
+    html = client.get("/companies/", {"q": "meka"}).content.decode()
+    assert "More than 3 companies" in html
+    assert "Alfa Meka AB" in html and "Foxtrot Meka AB" not in html
+    html = client.get("/companies/", {"q": "golf"}).content.decode()
+    assert "1 company" in html and "More than" not in html
+    monkeypatch.setattr(selectors, "LIST_COUNT_CAP", 4)
+    assert "More than 4 companies" in client.get("/companies/").content.decode()
+
+
+def test_the_api_list_counts_up_to_its_cap(client_for, meka, monkeypatch):
+    monkeypatch.setattr(selectors, "SEARCH_WINDOW", 3)
+    monkeypatch.setattr(selectors, "LIST_COUNT_CAP", 4)
+    client = client_for(Role.ADVISOR)
+    body = client.get("/api/companies/", {"q": "meka", "limit": 2}).json()
+    assert (body["count"], body["count_capped"]) == (3, True)
+    assert [c["name"] for c in body["items"]] == ["Alfa Meka AB", "Cesar Meka AB"]
+    body = client.get("/api/companies/", {"q": "meka", "limit": 2, "offset": 2}).json()
+    assert [c["name"] for c in body["items"]] == ["Cesar Meka AB"]  # a name search stops at its window
+    assert client.get("/api/companies/", {"q": "meka", "offset": 3}).json()["items"] == []
+    body = client.get("/api/companies/", {"q": "golf"}).json()
+    assert (body["count"], body["count_capped"]) == (1, False)
+    body = client.get("/api/companies/", {"limit": 3, "offset": 6}).json()
+    assert (body["count"], body["count_capped"]) == (4, True)
+    assert len(body["items"]) == 3  # other lists page on past the count
+    schema = client.get("/api/openapi.json").json()
+    assert "count_capped" in str(schema)
+
+
+def test_the_list_indexes_exist_after_all_migrations():
+    """Created with SQL (migration 0004): a table rebuild on SQLite would drop them."""
+    from django.db import connection as conn
+
+    with conn.cursor() as cursor:
+        constraints = conn.introspection.get_constraints(cursor, "companies_company")
+    assert constraints["company_muni_list_idx"]["columns"] == [
+        "municipality_id", "name", "id", "status", "sni_primary",
+    ]
+    assert constraints["company_sni_list_idx"]["columns"] == ["sni_primary", "name", "id", "status"]
+    assert constraints["company_name_idx"]["columns"] == ["name", "id", "search_text", "status"]
+
+
 # --- Filters --------------------------------------------------------------------------------
 
 
