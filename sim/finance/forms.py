@@ -32,8 +32,10 @@ class _ServiceForm(forms.ModelForm):
 
 
 class ScenarioForm(_ServiceForm):
+    # xgettext:no-python-format
     indirect_rate_pct = DecimalCommaField(label=_("Indirect costs, % of staff costs"), min_value=0, max_value=100,
                                           max_digits=5, decimal_places=2,
+                                          # xgettext:no-python-format
                                           help_text=_("Flat rate on staff costs (e.g. 15 % under the ERDF simplified cost options)."))
     company_share_target_pct = DecimalCommaField(label=_("Target share of costs reaching companies (%)"), min_value=0,
                                                  max_value=100, max_digits=5, decimal_places=2)
@@ -60,6 +62,7 @@ class ScenarioCopyForm(forms.Form):
 
 class FinancingSourceForm(_ServiceForm):
     amount_sek = DecimalCommaField(label=_("Amount (SEK)"), required=False, min_value=0, max_digits=14, decimal_places=2)
+    # xgettext:no-python-format
     rate_pct = DecimalCommaField(label=_("Rate (% of eligible costs)"), required=False, min_value=0, max_value=100,
                                  max_digits=5, decimal_places=2,
                                  help_text=_("E.g. the ERDF's co-financing rate; the amount follows from the budget."))

@@ -37,7 +37,9 @@ class BudgetScenario(TimestampedModel):
     end_date = models.DateField(_("to"))
     is_adopted = models.BooleanField(_("adopted budget"), default=False)
     indirect_rate_pct = models.DecimalField(
+        # xgettext:no-python-format
         _("indirect costs, % of staff costs"), max_digits=5, decimal_places=2, default=15,
+        # xgettext:no-python-format
         help_text=_("Flat rate on staff costs (e.g. 15 % under the ERDF simplified cost options)."),
     )
     company_share_target_pct = models.DecimalField(
@@ -115,6 +117,7 @@ class FinancingSource(models.Model):
     name = models.CharField(_("financier"), max_length=200, blank=True, help_text=_("e.g. Region Jämtland Härjedalen"))
     amount_sek = models.DecimalField(_("amount (SEK)"), max_digits=14, decimal_places=2, null=True, blank=True)
     rate_pct = models.DecimalField(
+        # xgettext:no-python-format
         _("rate (% of eligible costs)"), max_digits=5, decimal_places=2, null=True, blank=True,
         help_text=_("For the ERDF: its co-financing rate; the amount follows from the budget."),
     )
