@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "sim.activities",
     "sim.finance",
     "sim.competence",
+    "sim.stateaid",
 ]
 
 MIDDLEWARE = [

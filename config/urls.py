@@ -14,6 +14,7 @@ urlpatterns = [
     path("programmes/", include("sim.programmes.urls")),
     path("activities/", include("sim.activities.urls")),
     path("finance/", include("sim.finance.urls")),
+    path("stateaid/", include("sim.stateaid.urls")),
     path("api/", api.urls),
     path("django-admin/", admin.site.urls),
 ]

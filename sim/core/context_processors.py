@@ -28,10 +28,12 @@ def navigation(request):
         ("programmes.view_mailing", "programmes:mailing-list", _("Mailings"), "mailings"),
         ("finance.view_budgetscenario", "finance:home", _("Finance"), "finance"),
         ("finance.view_costentry", "finance:costs", _("Costs and time"), "costs"),
+        ("stateaid.view_aidaward", "stateaid:ledger", _("De minimis"), "stateaid"),
     ):
         if user.has_perm(perm):
             with suppress(NoReverseMatch):
                 items.append({"url": reverse(name), "label": label, "key": key})
+
     items.append({"url": reverse("api-tokens"), "label": _("API"), "key": "api"})
     return {
         "nav_items": items,

@@ -8,20 +8,22 @@ The rule (see docs/domain-rules.md, "De minimis check"):
 * The **single undertaking** is every company connected to this one through control links —
   an ownership link with ``controls`` set or more than 50 % of the votes — in either direction and
   at any depth (parent, subsidiaries, sister companies).
-* Counted aid: the aid amount (gross grant equivalent, SEK) of state-aid interventions of any
-  member that are approved, in progress, delivered or closed, whose date of granting
-  (``approved_on``) lies in the rolling three years before the new award: **after** the same
+* Counted aid: the granted awards in the ledger of any member (an approved state-aid
+  intervention is one) whose date of granting lies in the rolling three years before the new award: **after** the same
   calendar date three years earlier, **up to and including** the date of the new award.
-* Amounts are converted to EUR at ``settings.SIM_SME_SEK_PER_EUR``.
+* Amounts are converted to EUR at the latest rate on or before the date of granting.
 * Ceiling EUR 300,000. If the new aid would take the total over the ceiling, **no part** of it may
   be granted (allowed is False); reaching the ceiling exactly is allowed.
 
-Data sources — **issue 5 (state aid) replaces these two functions and nothing else**:
+Data sources (the de minimis ledger of ``sim.stateaid``, issue 5):
 
-* `granted_aid` reads the awards. Today: the interventions of this app. Issue 5: the de minimis
-  ledger (aid awards, including aid the company declared from other granting authorities).
-* `sek_per_eur` gives the rate for a date. Today: one configured rate. Issue 5: the exchange-rate
-  table (a rate for the date of granting); it may return None when no rate is known for a date.
+* `granted_aid` reads the awards: granted ledger entries not revoked, including aid the company
+  declared from other granting authorities, in EUR as converted when granted.
+* `sek_per_eur` gives the rate for a date from the exchange-rate table (the latest on or before
+  the date); None when no rate is known — then nothing can be approved.
+
+Approving an intervention writes its granted award to the ledger
+(``sim.stateaid.services.grant_for_intervention``).
 """
 
 from __future__ import annotations
@@ -29,9 +31,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 
-from django.conf import settings
 from django.db.models import Q
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
@@ -128,18 +129,12 @@ def describe(check: AidCheck) -> str:
 
 
 def sek_per_eur(on_date: dt.date) -> Decimal | None:
-    """The SEK/EUR rate for an award granted on `on_date`. None when no usable rate is known.
+    """The SEK/EUR rate for an award granted on `on_date`: the latest rate on or before it in the
+    exchange-rate table of the de minimis ledger (``sim.stateaid``). None when no rate is known."""
+    from sim.stateaid.selectors import rate_on_or_before
 
-    Issue 5 replaces this with the exchange-rate table; until then one configured rate
-    (``SIM_SME_SEK_PER_EUR``) serves every date.
-    """
-    try:
-        rate = Decimal(str(settings.SIM_SME_SEK_PER_EUR))
-    except (InvalidOperation, ValueError):
-        return None
-    if not rate.is_finite() or rate <= 0:
-        return None
-    return rate
+    rate = rate_on_or_before(on_date)
+    return None if rate is None else rate.sek_per_eur
 
 
 def sek_to_eur(amount_sek: Decimal, on_date: dt.date) -> Decimal | None:
@@ -150,29 +145,22 @@ def sek_to_eur(amount_sek: Decimal, on_date: dt.date) -> Decimal | None:
 def granted_aid(member_ids: Iterable[int], after: dt.date, up_to: dt.date, *, exclude_intervention: int | None = None) -> list[GrantedAid] | None:
     """De minimis awards to these companies granted after `after` up to and including `up_to`.
 
-    Today: state-aid interventions approved, in progress, delivered or closed, dated by
-    ``approved_on``. Issue 5 replaces this with the de minimis ledger. None when an award cannot
-    be converted to EUR.
+    From the de minimis ledger (``sim.stateaid``): granted awards not revoked, including aid the
+    companies declared from other granting authorities, in EUR at the rate used when each was
+    granted. `exclude_intervention` leaves out the award of that intervention.
     """
-    from .models import Intervention
-    from .states import INTERVENTION_COMMITTED
+    from sim.stateaid.models import AidAward
 
-    rows = (
-        Intervention.objects.filter(
-            company_id__in=list(member_ids), is_state_aid=True, status__in=INTERVENTION_COMMITTED,
-            approved_on__gt=after, approved_on__lte=up_to,
-        )
-        .exclude(Q(aid_amount_sek__isnull=True) | Q(pk=exclude_intervention))
-        .order_by("approved_on", "pk")
-        .values_list("pk", "company_id", "approved_on", "aid_amount_sek")
+    rows = AidAward.objects.counted().filter(
+        undertaking_id__in=list(member_ids), granted_on__gt=after, granted_on__lte=up_to,
     )
-    awards = []
-    for pk, company_id, granted_on, amount_sek in rows:
-        amount_eur = sek_to_eur(amount_sek, granted_on)
-        if amount_eur is None:
-            return None
-        awards.append(GrantedAid(company_id, granted_on, amount_sek, amount_eur, f"intervention:{pk}"))
-    return awards
+    if exclude_intervention is not None:
+        rows = rows.exclude(intervention_id=exclude_intervention)
+    return [
+        GrantedAid(company_id, granted_on, amount_sek, amount_eur, f"award:{pk}")
+        for pk, company_id, granted_on, amount_sek, amount_eur in rows.order_by("granted_on", "pk").values_list(
+            "pk", "undertaking_id", "granted_on", "amount_sek", "amount_eur")
+    ]
 
 
 def single_undertaking(company) -> tuple[int, ...]:

@@ -504,6 +504,10 @@ def intervention_approve(
         scope=intervention.company, source=source,
         message="; ".join(m for m in ("draft → approved", check.aid.message if check.aid else "", check.budget.message) if m),
     )
+    # The granted award goes into the de minimis ledger (checked there again); a refusal undoes the approval.
+    from sim.stateaid.services import grant_for_intervention
+
+    grant_for_intervention(actor, intervention, on=on, source=source)
     return intervention
 
 
@@ -568,6 +572,11 @@ def intervention_move(
         actor, Action.UPDATE, intervention, before=before, after=snapshot(intervention, INTERVENTION_FIELDS),
         scope=intervention.company, source=source, message=f"{old} → {target}",
     )
+    if target == InterventionStatus.CANCELLED and old in states.INTERVENTION_COMMITTED:
+        # Aid that will not be given is revoked in the de minimis ledger.
+        from sim.stateaid.services import revoke_for_intervention
+
+        revoke_for_intervention(actor, intervention, on=on, reason=reason, source=source)
     if target == InterventionStatus.DELIVERED:
         _t1_follow_up(actor, intervention, source=source)
     return intervention

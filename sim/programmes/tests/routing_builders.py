@@ -70,7 +70,17 @@ def make_referral(project: Project, company, offer: Offer | None = None, *, advi
 
 def make_intervention(project: Project, company, *, status: str = InterventionStatus.DRAFT, budget=Decimal("100000"),
                       aid=Decimal("100000"), approved_on: dt.date | None = None, **kwargs) -> Intervention:
-    return Intervention.objects.create(
+    """An intervention as it is stored; an approved (in progress, delivered, closed) state aid with a date of
+    approval also gets its granted award in the de minimis ledger, as approval writes it, when the
+    exchange-rate table has a rate for that date (tests of de minimis create one)."""
+    from sim.programmes.states import INTERVENTION_COMMITTED
+    from sim.stateaid.selectors import rate_on_or_before
+    from sim.stateaid.tests.factories import ledger_award_for
+
+    intervention = Intervention.objects.create(
         project=project, company=company, title=kwargs.pop("title", f"Insats {next(_seq)}"), status=status,
         budget_sek=budget, aid_amount_sek=aid, approved_on=approved_on, **kwargs,
     )
+    if status in INTERVENTION_COMMITTED and approved_on is not None and rate_on_or_before(approved_on) is not None:
+        ledger_award_for(intervention)
+    return intervention

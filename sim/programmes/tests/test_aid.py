@@ -9,6 +9,7 @@ import pytest
 from sim.companies.tests.factories import CompanyFactory, OwnershipLinkFactory
 from sim.programmes import aid
 from sim.programmes.models import InterventionStatus
+from sim.stateaid.tests.factories import AidAwardFactory, ExchangeRateFactory
 
 from .routing_builders import english_settings, make_intervention, make_project
 
@@ -18,7 +19,6 @@ ON = dt.date(2025, 6, 15)
 
 @pytest.fixture(autouse=True)
 def english(settings):
-    settings.SIM_SME_SEK_PER_EUR = "10"  # EUR 1 = SEK 10 keeps the worked examples readable
     with english_settings(settings):
         yield
 
@@ -72,7 +72,12 @@ def test_decision(used, proposed, allowed, headroom):
 
 
 @pytest.fixture
-def project(db):
+def rate(db):
+    return ExchangeRateFactory(date=dt.date(2000, 1, 1), sek_per_eur=D("10"))  # EUR 1 = SEK 10: readable examples
+
+
+@pytest.fixture
+def project(rate):
     return make_project(budget=D("100000000"))
 
 
@@ -182,18 +187,35 @@ def test_headroom_in_sek(project):
     assert aid.deminimis_headroom_sek(company, ON) == D("0.00")
 
 
-def test_conversion_rounds_to_cents(project, settings):
-    settings.SIM_SME_SEK_PER_EUR = "11.0"
+def test_conversion_rounds_to_cents_at_the_rate_of_the_date(project):
+    ExchangeRateFactory(date=dt.date(2024, 1, 1), sek_per_eur=D("11.0"))
     company = CompanyFactory()
     award(project, company, 1_000_000, dt.date(2024, 1, 1))
     check = aid.check_deminimis(company, D(1), ON)
     assert check.used_eur == D("90909.09")
     assert check.proposed_eur == D("0.09")
+    # An award keeps the rate it was granted at; a new rate counts for later dates only.
+    ExchangeRateFactory(date=dt.date(2025, 6, 1), sek_per_eur=D("12.5"))
+    assert aid.check_deminimis(company, D(125), ON).used_eur == D("90909.09")
+    assert aid.check_deminimis(company, D(125), ON).proposed_eur == D("10.00")
+    assert aid.sek_per_eur(dt.date(2025, 5, 31)) == D("11.0")
 
 
-@pytest.mark.parametrize("rate", ["0", "-3", "abc"])
-def test_without_a_usable_rate_nothing_is_allowed_and_headroom_is_unknown(project, settings, rate):
-    settings.SIM_SME_SEK_PER_EUR = rate
+def test_declared_aid_and_revocations_in_the_ledger_count_as_they_stand(project):
+    company = CompanyFactory()
+    declared = AidAwardFactory(undertaking=company, granted_on=dt.date(2024, 5, 1), amount_eur=D("50000"), declared=True,
+                    granting_authority="Tillväxtverket")
+    revoked = AidAwardFactory(undertaking=company, granted_on=dt.date(2024, 6, 1), amount_eur=D("70000"))
+    AidAwardFactory(undertaking=company, granted_on=dt.date(2024, 6, 1), amount_eur=D("70000"), status="revoked",
+                    reverses=revoked, revoked_on=dt.date(2024, 7, 1))
+    AidAwardFactory(undertaking=company, granted_on=dt.date(2024, 6, 1), amount_eur=D("90000"), status="proposed")
+    check = aid.check_deminimis(company, D(0), ON)
+    assert check.used_eur == D("50000.00")
+    assert [a.source for a in check.awards] == [f"award:{declared.pk}"]
+
+
+def test_without_a_rate_nothing_is_allowed_and_headroom_is_unknown(db):
+    ExchangeRateFactory(date=dt.date(2025, 7, 1), sek_per_eur=D("11"))  # only after the date asked about
     company = CompanyFactory()
     check = aid.check_deminimis(company, D(1), ON)
     assert not check.allowed

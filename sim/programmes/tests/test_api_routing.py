@@ -12,6 +12,7 @@ from sim.companies.tests.factories import CompanyFactory, CompanyRepresentativeF
 from sim.core.models import AuditEvent
 from sim.core.roles import Role
 from sim.programmes.models import FollowUp, InterventionStatus, Referral
+from sim.stateaid.tests.factories import ExchangeRateFactory
 
 from .routing_builders import (
     ANONYMOUS,
@@ -33,8 +34,8 @@ ALL_ROLES = [*Role, ANONYMOUS]
 
 
 @pytest.fixture(autouse=True)
-def english(settings):
-    settings.SIM_SME_SEK_PER_EUR = "10"
+def english(settings, db):
+    ExchangeRateFactory(sek_per_eur=Decimal("10"))  # EUR 1 = SEK 10 in the de minimis ledger
     with english_settings(settings):
         yield
 

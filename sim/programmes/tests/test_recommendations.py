@@ -136,9 +136,16 @@ class TestBulkHeadroom:
         OwnershipLinkFactory(holder=parent, held=sister, voting_pct=Decimal("40"), capital_pct=Decimal("40"), controls=True)
         OwnershipLinkFactory(holder=parent, held=minority, voting_pct=Decimal("20"), capital_pct=Decimal("20"))
 
+        from sim.stateaid.tests.factories import ExchangeRateFactory, ledger_award_for
+
+        ExchangeRateFactory(date=dt.date(2000, 1, 1), sek_per_eur=Decimal("11"))
+
         def award(company, amount, on, status=InterventionStatus.APPROVED, state_aid=True):
-            Intervention.objects.create(project=project, company=company, title="Insats", status=status,
-                                        is_state_aid=state_aid, aid_amount_sek=Decimal(amount), approved_on=on)
+            intervention = Intervention.objects.create(
+                project=project, company=company, title="Insats", status=status, is_state_aid=state_aid,
+                aid_amount_sek=Decimal(amount), approved_on=on)
+            if status == InterventionStatus.APPROVED:  # approval writes the award into the de minimis ledger
+                ledger_award_for(intervention)
 
         award(child, "1100000", dt.date(2024, 1, 10))  # counts for parent, child and sister
         award(plain[0], "550000", dt.date(2023, 6, 2))  # inside the window (after 2022-06-01)
@@ -154,8 +161,8 @@ class TestBulkHeadroom:
         assert bulk[plain[0].pk] == Decimal("2750000") and bulk[plain[1].pk] == Decimal("3300000")
         assert bulk[minority.pk] == 0
 
-    def test_without_a_rate_everything_is_unknown(self, settings):
-        settings.SIM_SME_SEK_PER_EUR = "0"
+    def test_without_a_rate_everything_is_unknown(self):
+        # No rate in the exchange-rate table of the de minimis ledger.
         ids = [CompanyFactory().pk for _ in range(recommendations.HEADROOM_BULK_FROM)]
         assert set(recommendations.headroom_for(ids, TODAY).values()) == {None}
 

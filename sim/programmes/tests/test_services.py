@@ -18,6 +18,7 @@ from sim.core.models import AuditEvent
 from sim.core.roles import Role
 from sim.programmes import services, states
 from sim.programmes.models import FollowUp, Intervention, InterventionStatus, Referral, ReferralStatus
+from sim.stateaid.tests.factories import ExchangeRateFactory
 
 from .routing_builders import english_settings, make_intervention, make_offer, make_project, make_referral
 
@@ -30,8 +31,8 @@ BASE = TODAY - dt.timedelta(days=60)
 
 
 @pytest.fixture(autouse=True)
-def english(settings):
-    settings.SIM_SME_SEK_PER_EUR = "10"
+def english(settings, db):
+    ExchangeRateFactory(sek_per_eur=Decimal("10"))  # EUR 1 = SEK 10 in the de minimis ledger
     with english_settings(settings):
         yield
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from sim.companies.tests.factories import CompanyFactory, CompanyRepresentativeFactory
 from sim.core.roles import Role
 from sim.programmes.models import FollowUp, Intervention, InterventionStatus, Referral, ReferralStatus
+from sim.stateaid.tests.factories import ExchangeRateFactory
 
 from .routing_builders import (
     ANONYMOUS,
@@ -35,9 +36,9 @@ PDF = b"%PDF-1.4\n%%EOF\n"
 
 
 @pytest.fixture(autouse=True)
-def english(settings, tmp_path):
+def english(settings, tmp_path, db):
     settings.MEDIA_ROOT = tmp_path
-    settings.SIM_SME_SEK_PER_EUR = "10"
+    ExchangeRateFactory(sek_per_eur=Decimal("10"))  # EUR 1 = SEK 10 in the de minimis ledger
     with english_settings(settings):
         yield
 
