@@ -250,3 +250,6 @@ SIM_MANUFACTURING_ADJACENT_SNI = env_list("SIM_MANUFACTURING_ADJACENT_SNI", "33,
 # definition. Verify against the rate the managing authority prescribes.
 SIM_SME_SEK_PER_EUR = os.environ.get("SIM_SME_SEK_PER_EUR", "11.0")
 SIM_PAGE_SIZE = int(os.environ.get("SIM_PAGE_SIZE", "25"))
+# Competence matcher (sim/competence/matching.py): label embeddings cache ("" = none), semantic on/off.
+SIM_MATCHER_CACHE_DIR = os.environ.get("SIM_MATCHER_CACHE_DIR", str(DATA_DIR / ".cache" / "matcher"))
+SIM_MATCHER_SEMANTIC = env_bool("SIM_MATCHER_SEMANTIC", True)

@@ -15,6 +15,7 @@ urlpatterns = [
     path("activities/", include("sim.activities.urls")),
     path("finance/", include("sim.finance.urls")),
     path("stateaid/", include("sim.stateaid.urls")),
+    path("competence/", include("sim.competence.urls")),
     path("api/", api.urls),
     path("django-admin/", admin.site.urls),
 ]

@@ -6,3 +6,8 @@ class CompetenceConfig(AppConfig):
     name = "sim.competence"
     label = "competence"
     verbose_name = _("Competence supply")
+
+    def ready(self) -> None:
+        from .sections import register
+
+        register()

@@ -28,12 +28,16 @@ def navigation(request):
         ("programmes.view_mailing", "programmes:mailing-list", _("Mailings"), "mailings"),
         ("finance.view_budgetscenario", "finance:home", _("Finance"), "finance"),
         ("finance.view_costentry", "finance:costs", _("Costs and time"), "costs"),
+        ("competence.view_educationoffering", "competence:offerings", _("Education offerings"), "offerings"),
         ("stateaid.view_aidaward", "stateaid:ledger", _("De minimis"), "stateaid"),
     ):
         if user.has_perm(perm):
             with suppress(NoReverseMatch):
                 items.append({"url": reverse(name), "label": label, "key": key})
+    from sim.competence.selectors import sees_demand_report
 
+    if sees_demand_report(user):
+        items.append({"url": reverse("competence:report"), "label": _("Competence demand"), "key": "competence"})
     items.append({"url": reverse("api-tokens"), "label": _("API"), "key": "api"})
     return {
         "nav_items": items,
