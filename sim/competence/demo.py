@@ -20,6 +20,12 @@ def _taxonomy(ctx: DemoContext) -> None:
     counts = default_taxonomy_sync(actor=ctx.actor, source=AuditEvent.Source.SYSTEM)
     ctx.counts["taxonomy_concepts_created"] = counts["created"]
     ctx.counts["taxonomy_links_created"] = counts["links_created"]
+    # Embed the labels now, into the matcher's cache on disk, so that the first suggestion in the
+    # running app does not wait for it (about half a minute of CPU for the default taxonomy once;
+    # later runs reuse the cache).
+    from .matching import get_matcher  # noqa: PLC0415
+
+    ctx.counts["matcher_concepts"] = len(get_matcher())
 
 
 # The needs-and-offerings step lives in its own module; importing it here registers it after the

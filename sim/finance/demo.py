@@ -22,8 +22,8 @@ and the cost ledger of both demo projects, written through the finance services 
 The companies' own contributions (cash and hours) are those recorded on the demo interventions by
 :mod:`sim.programmes.demo`; they are the private co-financing the contributions page and the
 dashboard count. Random choices come from ``ctx.rng("finance")``: the same seed writes the same
-ledger. Registered after the activities step (app order), so projects, partners, members and
-interventions exist.
+ledger. Runs after the projects, assessments, routing and activities steps (``after=`` of the
+step), so projects, partners, members and interventions exist.
 """
 
 from __future__ import annotations
@@ -35,15 +35,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from importlib import import_module
 from typing import Any
 
 from sim.companies.demo import ADMIN_USERNAME, ADVISORS, DemoContext, demo_step
 from sim.programmes.demo import FINANCE, MANAGER, MITT_CODE, SIM_CODE, SOURCE, demo_today
-
-# The steps this one builds on register first, in app order, whichever demo module is imported first.
-for _module in ("sim.programmes.demo", "sim.assessments.demo", "sim.activities.demo"):
-    import_module(_module)
 
 RJH = "Region Jämtland Härjedalen"
 IUC = "IUC Z-GROUP"
@@ -541,6 +536,6 @@ def write_finance(ctx: DemoContext) -> dict[str, Any]:
     return {"sim": sim, "mitt": mitt, "scenarios": scenarios}
 
 
-@demo_step("finance")
+@demo_step("finance", after=("projects", "assessments", "routing", "activities"))
 def _finance(ctx: DemoContext) -> None:
     write_finance(ctx)

@@ -196,7 +196,7 @@ CATEGORY_NAMES: dict[str, tuple[str, ...]] = {
         "company_support", "company support", "direct support to companies",
         "direct support to companies / company-specific interventions", "company-specific interventions",
         "direkt stöd till företag", "stöd till företag", "företagsstöd", "företagsspecifika insatser",
-        "företagsspecifik insats", "stöd", "FS",
+        "företagsspecifik insats", "direkt stöd till företag / företagsspecifika insatser", "stöd", "FS",
     ),
     "travel": ("travel", "travel costs", "resor", "resekostnader", "resa", "R"),
     "equipment": ("equipment", "utrustning", "inventarier", "U"),
@@ -205,7 +205,7 @@ CATEGORY_NAMES: dict[str, tuple[str, ...]] = {
     "staff": ("staff", "staff costs", "personal", "personalkostnader", "lön", "löner", "P"),
     "indirect": (
         "indirect", "indirect costs", "indirect costs (flat rate)", "indirekta kostnader", "overhead",
-        "schablon", "OH",
+        "indirekta kostnader (schablon)", "schablon", "OH",
     ),
 }
 _CATEGORY_LOOKUP: dict[str, str] = {}

@@ -4,11 +4,19 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 
 from sim.finance import rules_actuals as rules
 from sim.finance.models import CostCategory
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    # The messages are checked in English; the interface's default language is Swedish.
+    with translation.override("en"):
+        yield
 
 D = Decimal
 
@@ -172,6 +180,8 @@ def test_unknown_categories(text):
 def test_every_category_is_named_and_labels_are_recognised():
     assert set(rules.CATEGORY_NAMES) == set(CostCategory.values)
     assert set(rules.ENTRY_CATEGORIES) | set(rules.NOT_ENTRY_CATEGORIES) == set(CostCategory.values)
-    for code, label in CostCategory.choices:
-        assert rules.category_code(code) == code
-        assert rules.category_code(str(label)) == code
+    for language in ("sv", "en"):  # the labels as the pages show them, in either language
+        with translation.override(language):
+            for code, label in CostCategory.choices:
+                assert rules.category_code(code) == code
+                assert rules.category_code(str(label)) == code
