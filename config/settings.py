@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "sim.finance",
     "sim.competence",
     "sim.stateaid",
+    "sim.reporting",
+    "sim.interchange",
 ]
 
 MIDDLEWARE = [

@@ -14,6 +14,7 @@ urlpatterns = [
     path("programmes/", include("sim.programmes.urls")),
     path("activities/", include("sim.activities.urls")),
     path("finance/", include("sim.finance.urls")),
+    path("reports/", include("sim.reporting.urls")),
     path("stateaid/", include("sim.stateaid.urls")),
     path("competence/", include("sim.competence.urls")),
     path("api/", api.urls),

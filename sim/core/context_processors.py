@@ -29,6 +29,7 @@ def navigation(request):
         ("finance.view_budgetscenario", "finance:home", _("Finance"), "finance"),
         ("finance.view_costentry", "finance:costs", _("Costs and time"), "costs"),
         ("competence.view_educationoffering", "competence:offerings", _("Education offerings"), "offerings"),
+        ("reporting.view_projectindicator", "reporting:home", _("Reports"), "reports"),
         ("stateaid.view_aidaward", "stateaid:ledger", _("De minimis"), "stateaid"),
     ):
         if user.has_perm(perm):
