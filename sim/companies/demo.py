@@ -17,7 +17,9 @@ Other apps extend the demo by registering a step in their own ``<app>/demo.py``:
         rng = ctx.rng("assessments")          # deterministic, independent of other steps
         for key, company in ctx.companies.items(): ...
 
-Steps run after the register is written, in app order, inside the same transaction.
+Steps run after the register is written, in app order, inside the same transaction. A step that
+needs another app's step first (or must come before one) says so by name:
+``@demo_step("stateaid-rates", before="routing")``, ``@demo_step("finance", after=("projects", "routing"))``.
 
 Everything here is invented: organisation numbers and personal identity numbers are random
 numbers with a valid check digit (not taken from any register), contact phone numbers use the
@@ -31,7 +33,7 @@ from __future__ import annotations
 import random
 import unicodedata
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -1437,18 +1439,82 @@ class DemoContext:
 
 
 DemoStep = Callable[[DemoContext], None]
-_STEPS: list[tuple[str, DemoStep]] = []
+_STEPS: list[tuple[str, DemoStep]] = []  # (name, step) in the order they registered
+_ORDER: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}  # name → (before, after)
 
 
-def demo_step(name: str) -> Callable[[DemoStep], DemoStep]:
-    """Register a step that extends the demo after the company register is written."""
+def _names(value: str | Iterable[str]) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def demo_step(name: str, *, before: str | Iterable[str] = (), after: str | Iterable[str] = ()) -> Callable[[DemoStep], DemoStep]:
+    """Register a step that extends the demo after the company register is written.
+
+    Steps run in app order (``INSTALLED_APPS`` of the module that registers them; within an app, in
+    the order they register) — whichever module happens to be imported first. ``before`` and
+    ``after`` name steps (of any app) this one must run before or after, e.g.
+    ``@demo_step("stateaid-rates", before="routing")``; a name no step has is ignored.
+    """
+    before_names, after_names = _names(before), _names(after)
+    if name in before_names or name in after_names:
+        raise ValueError(f"The demo step {name!r} cannot run before or after itself.")
 
     def register(step: DemoStep) -> DemoStep:
         if all(existing != name for existing, _step in _STEPS):
             _STEPS.append((name, step))
+            _ORDER[name] = (before_names, after_names)
         return step
 
     return register
+
+
+def _app_index(step: DemoStep) -> int:
+    """Position in INSTALLED_APPS of the app whose module defines `step` (unknown: after all apps)."""
+    module = getattr(step, "__module__", "") or ""
+    best, index = -1, len(apps.get_app_configs())
+    for position, config in enumerate(apps.get_app_configs()):
+        if (module == config.name or module.startswith(config.name + ".")) and len(config.name) > best:
+            best, index = len(config.name), position
+    return index
+
+
+def ordered_steps(steps: list[tuple[str, DemoStep]] | None = None) -> list[tuple[str, DemoStep]]:
+    """The steps in the order they run: app order, then every ``before``/``after`` of :func:`demo_step`.
+
+    Each step in app order runs once the steps it waits for have run: a step that must come first
+    is moved up to just before the first step that needs it, everything else keeps its place.
+    Raises ``ValueError`` naming the steps when the constraints contradict each other.
+    """
+    steps = list(_STEPS if steps is None else steps)
+    base = [entry for _position, entry in sorted(enumerate(steps), key=lambda item: (_app_index(item[1][1]), item[0]))]
+    names = [name for name, _step in base]
+    present = set(names)
+    waits_for: dict[str, set[str]] = {name: set() for name in names}
+    for name in names:
+        before, after = _ORDER.get(name, ((), ()))
+        waits_for[name].update(other for other in after if other in present)
+        for other in before:
+            if other in present:
+                waits_for[other].add(name)
+    by_name = dict(base)
+    position = {name: index for index, name in enumerate(names)}
+    ordered: list[tuple[str, DemoStep]] = []
+    done: set[str] = set()
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        if name in done:
+            return
+        if name in path:
+            cycle = " before ".join(reversed((*path[path.index(name):], name)))  # in the order they would run
+            raise ValueError(f"The demo steps cannot be ordered: their before/after contradict each other ({cycle}).")
+        for other in sorted(waits_for[name], key=position.__getitem__):
+            visit(other, (*path, name))
+        done.add(name)
+        ordered.append((name, by_name[name]))
+
+    for name in names:
+        visit(name, ())
+    return ordered
 
 
 def _discover_steps() -> None:
@@ -1597,6 +1663,6 @@ def write_demo(plan: DemoPlan) -> DemoContext:
         },
     )
     _discover_steps()
-    for _name, step in _STEPS:
+    for _name, step in ordered_steps():
         step(context)
     return context

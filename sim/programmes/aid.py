@@ -1,29 +1,24 @@
-"""De minimis check for company-specific interventions (Regulation (EU) 2023/2831).
+"""De minimis check for company-specific interventions: the programmes' view of the ledger check.
 
-Every approval of a state-aid intervention asks `check_deminimis`; offers that require de minimis
-headroom ask `deminimis_headroom_sek`. Nothing else in the code computes de minimis aid.
+Every approval of a state-aid intervention asks `check_deminimis` (the approval page shows it);
+offers that require de minimis headroom ask `deminimis_headroom_sek`. Neither computes anything of
+its own: both are :func:`sim.stateaid.selectors.ledger_check`, the check that approval itself runs
+when it writes the granted award (:func:`sim.stateaid.services.grant_for_intervention`), with the
+pure rules in :mod:`sim.stateaid.rules`. So the page shows exactly what approval will decide:
 
-The rule (see docs/domain-rules.md, "De minimis check"):
+* the **regulation** by the date of granting (2023/2831 from 2024-01-01: EUR 300,000 over a
+  rolling three years; earlier 1407/2013: EUR 200,000, EUR 100,000 in road freight, over the
+  current and two previous fiscal years of the undertaking, from its ``UndertakingProfile``);
+* the **single undertaking** over control links (``controls`` or more than 50 % of the votes,
+  either direction, any depth) and mergers (a company merged into a member brings its aid along),
+  with the members listed;
+* counted: the granted awards of the ledger not revoked, declared aid included, in EUR as
+  converted when granted; the new aid in EUR at the latest rate on or before its date, to the
+  cent (half up) as the ledger records it; no usable rate ⇒ nothing can be approved.
 
-* The **single undertaking** is every company connected to this one through control links —
-  an ownership link with ``controls`` set or more than 50 % of the votes — in either direction and
-  at any depth (parent, subsidiaries, sister companies).
-* Counted aid: the granted awards in the ledger of any member (an approved state-aid
-  intervention is one) whose date of granting lies in the rolling three years before the new award: **after** the same
-  calendar date three years earlier, **up to and including** the date of the new award.
-* Amounts are converted to EUR at the latest rate on or before the date of granting.
-* Ceiling EUR 300,000. If the new aid would take the total over the ceiling, **no part** of it may
-  be granted (allowed is False); reaching the ceiling exactly is allowed.
-
-Data sources (the de minimis ledger of ``sim.stateaid``, issue 5):
-
-* `granted_aid` reads the awards: granted ledger entries not revoked, including aid the company
-  declared from other granting authorities, in EUR as converted when granted.
-* `sek_per_eur` gives the rate for a date from the exchange-rate table (the latest on or before
-  the date); None when no rate is known — then nothing can be approved.
-
-Approving an intervention writes its granted award to the ledger
-(``sim.stateaid.services.grant_for_intervention``).
+The remaining helpers (`single_undertaking`, `granted_aid`, `window_after`, `deminimis_decision`,
+`sek_per_eur`, `CENT`) are the parts `sim.programmes.recommendations` uses to work out the headroom
+of many companies with a few queries; they too are the ledger's selectors and rules.
 """
 
 from __future__ import annotations
@@ -33,14 +28,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Q
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-CEILING_EUR = Decimal("300000")
-WINDOW_YEARS = 3
-CENT = Decimal("0.01")
+from sim.stateaid import rules, selectors
+
+CEILING_EUR = rules.CEILING_2023_EUR  # the ceiling of Regulation (EU) 2023/2831
+WINDOW_YEARS = rules.ROLLING_YEARS
+CENT = rules.CENT
 
 
 @dataclass(frozen=True)
@@ -51,7 +47,7 @@ class GrantedAid:
     granted_on: dt.date
     amount_sek: Decimal
     amount_eur: Decimal
-    source: str  # e.g. "intervention:12"
+    source: str  # "award:<ledger id>"
 
 
 @dataclass(frozen=True)
@@ -62,39 +58,80 @@ class AidCheck:
     proposed_eur: Decimal
     headroom_eur: Decimal  # ceiling − used (before the proposed aid), never negative
     members: tuple[int, ...]  # company ids of the single undertaking (sorted)
-    message: str
+    message: str  # every figure, the window, the decision, the regulation and the members by name
     awards: tuple[GrantedAid, ...] = ()
-    window_after: dt.date | None = None
-    window_to: dt.date | None = None
+    window_after: dt.date | None = None  # awards granted after this date count ...
+    window_to: dt.date | None = None  # ... up to and including this one
+    regulation: str = ""  # "2023/2831" or "1407/2013"
+    member_names: tuple[str, ...] = ()  # "Name (org number)" of each member, by name
+    explanation: tuple[str, ...] = ()  # the check in sentences (regulation, window, awards, decision)
 
 
-# --- Pure rules -----------------------------------------------------------------------------
+# --- Rules (those of the ledger) ------------------------------------------------------------
 
 
 def window_after(on_date: dt.date) -> dt.date:
-    """The same calendar date three years earlier: awards granted *after* it count.
-
-    29 February maps to 28 February of a year without it (so 1 March is the first counted day).
-    """
-    year = on_date.year - WINDOW_YEARS
-    try:
-        return on_date.replace(year=year)
-    except ValueError:  # 29 February
-        return dt.date(year, 2, 28)
+    """Regulation 2023/2831: awards granted *after* this date (the same calendar date three years
+    earlier; 29 February maps to 28 February) and up to `on_date` count."""
+    return rules.rolling_window_after(on_date)
 
 
 def in_window(granted_on: dt.date, on_date: dt.date) -> bool:
-    return window_after(on_date) < granted_on <= on_date
+    """Whether an award granted on `granted_on` counts for new aid granted on `on_date` under 2023/2831."""
+    return granted_on in rules.window_for(rules.REGULATION_2023, on_date)
 
 
 def eur(amount: Decimal) -> Decimal:
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    return rules.cents(amount)
 
 
 def deminimis_decision(used_eur: Decimal, proposed_eur: Decimal, ceiling_eur: Decimal = CEILING_EUR) -> tuple[bool, Decimal]:
     """(allowed, headroom before the proposal). No part is allowed when the total would exceed the ceiling."""
-    headroom = max(ceiling_eur - used_eur, Decimal(0))
-    return used_eur + proposed_eur <= ceiling_eur, headroom
+    return rules.decide(used_eur, proposed_eur, ceiling_eur)
+
+
+# --- Data (the ledger's) --------------------------------------------------------------------
+
+
+def sek_per_eur(on_date: dt.date) -> Decimal | None:
+    """The SEK/EUR rate for an award granted on `on_date`: the latest on or before it in the
+    exchange-rate table of the ledger. None when no rate is known."""
+    rate = selectors.rate_on_or_before(on_date)
+    return None if rate is None else rate.sek_per_eur
+
+
+def sek_to_eur(amount_sek: Decimal, on_date: dt.date) -> Decimal | None:
+    """SEK → EUR as the ledger records a new award: the amount to the cent, then converted to the cent."""
+    rate = sek_per_eur(on_date)
+    return None if rate is None else rules.sek_to_eur(rules.cents(amount_sek), rate)
+
+
+def single_undertaking(company) -> tuple[int, ...]:
+    """Company ids of the single undertaking `company` belongs to (itself included), sorted: control
+    links and mergers, as :func:`sim.stateaid.selectors.single_undertaking`."""
+    return selectors.single_undertaking(company)
+
+
+def granted_aid(member_ids: Iterable[int], after: dt.date, up_to: dt.date) -> list[GrantedAid] | None:
+    """The counted awards (after `after`, up to and including `up_to`) of these companies, for
+    whole single undertakings under Regulation 2023/2831.
+
+    An award to a company merged into another is the aid of the company that took it over: it is
+    returned with that company's id (``company_id``) when that company is among `member_ids`.
+    ``None`` when the sum per single undertaking would not be the ledger's check: for a date before
+    2024 (Regulation 1407/2013 counts per fiscal year of each undertaking, with its own ceiling) or
+    when a merged-away company still has control links — then ask :func:`deminimis_headroom_sek`
+    company by company.
+    """
+    if rules.regulation_for(up_to) != rules.REGULATION_2023:
+        return None
+    found = selectors.counted_awards_by_root(member_ids, after + dt.timedelta(days=1), up_to)
+    if found is None:
+        return None
+    return [GrantedAid(root, a.granted_on, a.amount_sek, a.amount_eur, f"award:{a.pk}") for root, a in found]
+
+
+# --- The check ------------------------------------------------------------------------------
 
 
 def _money(value: Decimal) -> str:
@@ -102,6 +139,7 @@ def _money(value: Decimal) -> str:
 
 
 def describe(check: AidCheck) -> str:
+    """The check in one paragraph: used, ceiling, window, the decision, the regulation and the members."""
     values = {
         "used": _money(check.used_eur), "ceiling": _money(check.ceiling_eur), "proposed": _money(check.proposed_eur),
         "headroom": _money(check.headroom_eur), "members": len(check.members),
@@ -109,6 +147,7 @@ def describe(check: AidCheck) -> str:
         "to": check.window_to.isoformat() if check.window_to else "",
         "over": _money(check.used_eur + check.proposed_eur - check.ceiling_eur),
         "left": _money(check.headroom_eur - check.proposed_eur),
+        "regulation": check.regulation, "names": "; ".join(check.member_names),
     }
     used = ngettext(
         "De minimis aid granted to the single undertaking (%(members)s company) after %(after)s up to "
@@ -118,116 +157,68 @@ def describe(check: AidCheck) -> str:
         len(check.members),
     ) % values
     if check.allowed:
-        return used + " " + _("This aid of EUR %(proposed)s fits; EUR %(left)s remains.") % values
-    return used + " " + _(
-        "This aid of EUR %(proposed)s would exceed the ceiling by EUR %(over)s (headroom EUR %(headroom)s), "
-        "so no part of it may be granted as de minimis aid."
-    ) % values
+        decision = _("This aid of EUR %(proposed)s fits; EUR %(left)s remains.") % values
+    else:
+        decision = _(
+            "This aid of EUR %(proposed)s would exceed the ceiling by EUR %(over)s (headroom EUR %(headroom)s), "
+            "so no part of it may be granted as de minimis aid."
+        ) % values
+    context = _("Regulation %(regulation)s; single undertaking: %(names)s.") % values
+    return f"{used} {decision} {context}"
 
 
-# --- Data sources (issue 5 replaces these) --------------------------------------------------
 
-
-def sek_per_eur(on_date: dt.date) -> Decimal | None:
-    """The SEK/EUR rate for an award granted on `on_date`: the latest rate on or before it in the
-    exchange-rate table of the de minimis ledger (``sim.stateaid``). None when no rate is known."""
-    from sim.stateaid.selectors import rate_on_or_before
-
-    rate = rate_on_or_before(on_date)
-    return None if rate is None else rate.sek_per_eur
-
-
-def sek_to_eur(amount_sek: Decimal, on_date: dt.date) -> Decimal | None:
-    rate = sek_per_eur(on_date)
-    return None if rate is None else eur(Decimal(amount_sek) / rate)
-
-
-def granted_aid(member_ids: Iterable[int], after: dt.date, up_to: dt.date, *, exclude_intervention: int | None = None) -> list[GrantedAid] | None:
-    """De minimis awards to these companies granted after `after` up to and including `up_to`.
-
-    From the de minimis ledger (``sim.stateaid``): granted awards not revoked, including aid the
-    companies declared from other granting authorities, in EUR at the rate used when each was
-    granted. `exclude_intervention` leaves out the award of that intervention.
-    """
-    from sim.stateaid.models import AidAward
-
-    rows = AidAward.objects.counted().filter(
-        undertaking_id__in=list(member_ids), granted_on__gt=after, granted_on__lte=up_to,
-    )
-    if exclude_intervention is not None:
-        rows = rows.exclude(intervention_id=exclude_intervention)
-    return [
-        GrantedAid(company_id, granted_on, amount_sek, amount_eur, f"award:{pk}")
-        for pk, company_id, granted_on, amount_sek, amount_eur in rows.order_by("granted_on", "pk").values_list(
-            "pk", "undertaking_id", "granted_on", "amount_sek", "amount_eur")
-    ]
-
-
-def single_undertaking(company) -> tuple[int, ...]:
-    """Company ids of the single undertaking `company` belongs to (itself included), sorted.
-
-    A walk over control links only (``controls`` or votes > 50 %), both directions, any depth: the
-    same links `sim.companies.selectors.ownership_component` follows, restricted to control.
-    """
-    from sim.companies.models import OwnershipLink
-
-    control = Q(controls=True) | Q(voting_pct__gt=50)
-    members = {company.pk}
-    frontier = {company.pk}
-    while frontier:
-        links = OwnershipLink.objects.filter(control).filter(Q(holder_id__in=frontier) | Q(held_id__in=frontier))
-        frontier = set()
-        for holder, held in links.values_list("holder_id", "held_id"):
-            for other in (holder, held):
-                if other not in members:
-                    members.add(other)
-                    frontier.add(other)
-    return tuple(sorted(members))
-
-
-# --- The service functions ------------------------------------------------------------------
-
-
-def _check(company, amount_sek: Decimal, on_date: dt.date, exclude_intervention: int | None) -> AidCheck | None:
-    members = single_undertaking(company)
-    after = window_after(on_date)
-    awards = granted_aid(members, after, on_date, exclude_intervention=exclude_intervention)
-    proposed_eur = sek_to_eur(Decimal(amount_sek), on_date)
-    if awards is None or proposed_eur is None:
-        return None
-    used = sum((award.amount_eur for award in awards), Decimal(0))
-    allowed, headroom = deminimis_decision(used, proposed_eur)
+def _from_ledger(ledger: selectors.LedgerCheck) -> AidCheck:
+    result = ledger.result
     check = AidCheck(
-        allowed=allowed, ceiling_eur=CEILING_EUR, used_eur=used, proposed_eur=proposed_eur, headroom_eur=headroom,
-        members=members, message="", awards=tuple(awards), window_after=after, window_to=on_date,
+        allowed=result.allowed, ceiling_eur=result.ceiling_eur, used_eur=result.used_eur,
+        proposed_eur=result.proposed_eur, headroom_eur=result.headroom_eur, members=tuple(result.members),
+        message="",
+        awards=tuple(GrantedAid(a.undertaking_id, a.granted_on, a.amount_sek, a.amount_eur, f"award:{a.pk}")
+                     for a in ledger.awards),
+        window_after=result.window.after, window_to=result.window.end, regulation=result.regulation,
+        member_names=tuple(ledger.member_labels), explanation=tuple(ledger.explanation),
     )
     return replace(check, message=describe(check))
 
 
-def check_deminimis(company, amount_sek: Decimal, on_date: dt.date, *, exclude_intervention: int | None = None) -> AidCheck:
-    """May `amount_sek` of de minimis aid be granted to `company` on `on_date`?
+def _refused(company, on_date: dt.date, message: str) -> AidCheck:
+    """Nothing may be granted and nothing can be counted (no rate, a negative amount)."""
+    regulation = rules.regulation_for(on_date)
+    road_freight, fiscal_year_start = selectors.profile_of(company)
+    window = rules.window_for(regulation, on_date, fiscal_year_start)
+    members = single_undertaking(company)
+    return AidCheck(
+        allowed=False, ceiling_eur=rules.ceiling_for(regulation, road_freight=road_freight), used_eur=Decimal(0),
+        proposed_eur=Decimal(0), headroom_eur=Decimal(0), members=members, message=message, window_after=window.after,
+        window_to=window.end, regulation=regulation,
+        member_names=tuple(selectors.member_labels(selectors.members_of(members))),
+    )
 
-    `exclude_intervention` leaves one intervention out of the counted aid (when re-checking an
-    award that is already counted). Without a usable exchange rate nothing is allowed.
+
+def check_deminimis(company, amount_sek: Decimal, on_date: dt.date, *, exclude_intervention: int | None = None) -> AidCheck:
+    """May `amount_sek` of de minimis aid be granted to `company` on `on_date`? The ledger's check.
+
+    `exclude_intervention` leaves one intervention's award out of the counted aid (when re-checking
+    an award that is already counted). Without a usable exchange rate nothing is allowed.
     """
-    check = _check(company, amount_sek, on_date, exclude_intervention)
-    if check is None:
-        return AidCheck(
-            allowed=False, ceiling_eur=CEILING_EUR, used_eur=Decimal(0), proposed_eur=Decimal(0),
-            headroom_eur=Decimal(0), members=single_undertaking(company), window_after=window_after(on_date),
-            window_to=on_date,
-            message=_("No usable SEK/EUR exchange rate is known, so de minimis aid cannot be checked."),
-        )
-    return check
+    rate = selectors.rate_on_or_before(on_date)
+    if rate is None:
+        return _refused(company, on_date, _("No usable SEK/EUR exchange rate is known, so de minimis aid cannot be checked."))
+    amount_sek = Decimal(amount_sek)
+    if not amount_sek.is_finite() or amount_sek < 0:
+        return _refused(company, on_date, _("The aid amount must be 0 or more."))
+    amount = rules.cents(amount_sek)
+    ledger = selectors.ledger_check(company, on_date, rules.sek_to_eur(amount, rate.sek_per_eur), proposed_sek=amount,
+                                    rate=rate, exclude_intervention=exclude_intervention)
+    return _from_ledger(ledger)
 
 
 def deminimis_headroom_sek(company, on_date: dt.date) -> Decimal | None:
-    """How much de minimis aid (SEK) the company's single undertaking may still receive on `on_date`.
-
-    None when it cannot be determined (no usable exchange rate).
-    """
+    """How much de minimis aid (SEK) the company's single undertaking may still receive on `on_date`:
+    the ledger's headroom (EUR) at the date's rate. None when no usable rate is known."""
     rate = sek_per_eur(on_date)
-    check = _check(company, Decimal(0), on_date, None)
-    if rate is None or check is None:
+    if rate is None:
         return None
-    return (check.headroom_eur * rate).quantize(CENT, rounding=ROUND_HALF_UP)
+    headroom_eur = selectors.ledger_check(company, on_date, Decimal(0)).result.headroom_eur
+    return (headroom_eur * rate).quantize(CENT, rounding=ROUND_HALF_UP)

@@ -1,11 +1,12 @@
 """Demo data of the de minimis ledger (``sim demo``).
 
 * ``stateaid-rates``: monthly SEK/EUR rates 2019–2026 (invented figures near the real yearly
-  averages: demo only), imported through the same service as a finance officer's CSV. It is moved
-  **before** the routing step, because approving an intervention needs a rate for its date.
-* ``stateaid``: awards for approved demo interventions (approval writes them; any approved state-aid
-  intervention still without one gets it here), a few declarations of earlier aid from other
-  granting authorities, and one company declared close to the ceiling.
+  averages: demo only), imported through the same service as a finance officer's CSV. It runs
+  **before** the routing step (``before="routing"``): approving an intervention needs a rate for
+  its date.
+* ``stateaid`` (``after="routing"``): awards for approved demo interventions (approval writes them;
+  any approved state-aid intervention still without one gets it here), a few declarations of
+  earlier aid from other granting authorities, and one company declared close to the ceiling.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sim.companies import demo as company_demo
 from sim.companies.demo import ADMIN_USERNAME, DemoContext, demo_step
 
 RATE_YEARS = range(2019, 2027)
@@ -112,28 +112,11 @@ def write_ledger(ctx: DemoContext) -> dict[str, int]:
     return counts
 
 
-# The other apps' steps first, in app order (this module may be imported before them, e.g. by a
-# test): the ledger step must come after the routing step that approves the interventions.
-company_demo._discover_steps()
-
-
-@demo_step("stateaid-rates")
+@demo_step("stateaid-rates", before="routing")
 def _rates(ctx: DemoContext) -> None:
     write_rates(ctx)
 
 
-@demo_step("stateaid")
+@demo_step("stateaid", after="routing")
 def _ledger(ctx: DemoContext) -> None:
     write_ledger(ctx)
-
-
-def _run_rates_before_routing() -> None:
-    """Approving the demo interventions (the routing step) needs the rates: run that step before it."""
-    steps = company_demo._STEPS
-    names = [name for name, _step in steps]
-    if "stateaid-rates" in names and "routing" in names and names.index("stateaid-rates") > names.index("routing"):
-        entry = steps.pop(names.index("stateaid-rates"))
-        steps.insert(names.index("routing"), entry)
-
-
-_run_rates_before_routing()

@@ -147,6 +147,51 @@ def counted_awards(member_ids, start: dt.date, end: dt.date, *, exclude_interven
     return list(qs.select_related("undertaking").order_by("granted_on", "id"))
 
 
+def takeover_roots(company_ids) -> dict[int, int]:
+    """For each company, the company that finally took it over (the end of its ``merged_into``
+    chain); a company not merged into another is its own root."""
+    parent: dict[int, int | None] = {}
+    frontier = set(company_ids)
+    while frontier:
+        found = dict(Company.objects.filter(pk__in=list(frontier)).values_list("pk", "merged_into_id"))
+        parent.update(found)
+        parent.update(dict.fromkeys(frontier - found.keys()))
+        frontier = {up for up in found.values() if up is not None and up not in parent}
+    roots: dict[int, int] = {}
+    for start in set(company_ids):
+        current, seen = start, {start}
+        while parent.get(current) is not None and parent[current] not in seen:
+            current = parent[current]
+            seen.add(current)
+        roots[start] = current
+    return roots
+
+
+def counted_awards_by_root(company_ids, start: dt.date, end: dt.date) -> list[tuple[int, AidAward]] | None:
+    """The counted awards from `start` to `end` of these companies and of every company merged into
+    one of them (at any depth), each paired with the company that finally took its recipient over.
+
+    Only awards whose recipient's root is among `company_ids` are returned, so asking for a
+    partition of a set of whole single undertakings returns every award exactly once. ``None``
+    when a company merged away still has control links of its own: then the single undertaking
+    of the company that took it over is more than its merger tree, and only the company-by-company
+    check (:func:`ledger_check`) is exact.
+    """
+    ids = set(company_ids)
+    tree = set(ids)
+    frontier = set(ids)
+    while frontier:
+        frontier = set(Company.objects.filter(merged_into_id__in=list(frontier)).values_list("pk", flat=True)) - tree
+        tree |= frontier
+    merged_away = set(Company.objects.filter(pk__in=list(tree), merged_into__isnull=False).values_list("pk", flat=True))
+    if merged_away and OwnershipLink.objects.filter(CONTROL_Q).filter(
+            Q(holder_id__in=merged_away) | Q(held_id__in=merged_away)).exists():
+        return None
+    roots = takeover_roots(tree) if merged_away else {pk: pk for pk in tree}
+    awards = AidAward.objects.counted().filter(undertaking_id__in=list(tree), granted_on__gte=start, granted_on__lte=end)
+    return [(roots[a.undertaking_id], a) for a in awards.order_by("granted_on", "id") if roots[a.undertaking_id] in ids]
+
+
 # --- The check ------------------------------------------------------------------------------
 
 

@@ -213,6 +213,8 @@ def test_if_empty_does_nothing_when_there_are_companies(demo_output):
 
 def test_demo_steps_extend_the_demo(db, monkeypatch):
     monkeypatch.setattr(demo, "_STEPS", [])
+    # Not the other apps' steps: importing their modules now would register them in this list only.
+    monkeypatch.setattr(demo, "_discover_steps", lambda: None)
     seen = {}
 
     @demo.demo_step("probe")
@@ -226,6 +228,98 @@ def test_demo_steps_extend_the_demo(db, monkeypatch):
         seen["draw"]
         == demo.DemoContext(demo.plan_demo(SEED, demo.MIN_COMPANIES), None, {}, {}).rng("probe").random()
     )
+
+
+# --- Order of the steps -------------------------------------------------------------------------
+
+
+def _step_in(module: str):
+    """A step as if defined in `module` (its app decides its place in app order)."""
+
+    def step(ctx):
+        return None
+
+    step.__module__ = module
+    return step
+
+
+@pytest.fixture
+def registry(monkeypatch):
+    monkeypatch.setattr(demo, "_STEPS", [])
+    monkeypatch.setattr(demo, "_ORDER", {})
+    return demo
+
+
+def test_steps_run_in_app_order_whichever_module_registers_first(registry):
+    # Registered late-app first (as when a test imports that module first).
+    registry.demo_step("ledger")(_step_in("sim.stateaid.demo"))
+    registry.demo_step("routing")(_step_in("sim.activities.demo"))
+    registry.demo_step("activities")(_step_in("sim.activities.demo"))
+    registry.demo_step("projects")(_step_in("sim.programmes.demo"))
+    assert [name for name, _step in registry.ordered_steps()] == ["projects", "routing", "activities", "ledger"]
+
+
+def test_before_and_after_move_a_step_just_as_far_as_needed(registry):
+    registry.demo_step("projects")(_step_in("sim.programmes.demo"))
+    registry.demo_step("routing")(_step_in("sim.activities.demo"))
+    registry.demo_step("activities")(_step_in("sim.activities.demo"))
+    registry.demo_step("finance", after=("routing", "missing-step"))(_step_in("sim.finance.demo"))
+    registry.demo_step("rates", before="routing")(_step_in("sim.stateaid.demo"))
+    registry.demo_step("ledger", after="routing")(_step_in("sim.stateaid.demo"))
+    registry.demo_step("early", before=["projects"], after="nothing")(_step_in("sim.reporting.demo"))
+    assert [name for name, _step in registry.ordered_steps()] == [
+        "early", "projects", "rates", "routing", "activities", "finance", "ledger"]
+
+
+def test_an_after_pulls_the_step_it_waits_for_forward(registry):
+    registry.demo_step("first", after="late")(_step_in("sim.programmes.demo"))
+    registry.demo_step("second")(_step_in("sim.programmes.demo"))
+    registry.demo_step("late")(_step_in("sim.reporting.demo"))
+    assert [name for name, _step in registry.ordered_steps()] == ["late", "first", "second"]
+
+
+def test_contradicting_order_is_refused_with_the_steps_named(registry):
+    registry.demo_step("a", before="b")(_step_in("sim.programmes.demo"))
+    registry.demo_step("b", before="c")(_step_in("sim.programmes.demo"))
+    registry.demo_step("c", before="a")(_step_in("sim.programmes.demo"))
+    with pytest.raises(ValueError, match="contradict") as refused:
+        registry.ordered_steps()
+    assert "a before b before c before a" in str(refused.value)
+    with pytest.raises(ValueError, match="itself"):
+        registry.demo_step("d", after="d")
+
+
+def test_a_name_registers_once(registry):
+    first, second = _step_in("sim.programmes.demo"), _step_in("sim.programmes.demo")
+    registry.demo_step("x", before="y")(first)
+    registry.demo_step("x")(second)
+    registry.demo_step("y")(_step_in("sim.programmes.demo"))
+    assert registry.ordered_steps() == [("x", first), ("y", registry._STEPS[1][1])]
+
+
+def test_write_demo_runs_the_steps_in_their_order(db, registry, monkeypatch):
+    monkeypatch.setattr(demo, "_discover_steps", lambda: None)
+    seen = []
+
+    def step(name):
+        def run(ctx):
+            seen.append(name)
+
+        run.__module__ = "sim.programmes.demo"
+        return run
+
+    registry.demo_step("second", after="first")(step("second"))
+    registry.demo_step("first")(step("first"))
+    demo.write_demo(demo.plan_demo(SEED, demo.MIN_COMPANIES))
+    assert seen == ["first", "second"]
+
+
+def test_the_real_steps_are_ordered_for_what_they_need(db):
+    demo._discover_steps()
+    names = [name for name, _step in demo.ordered_steps()]
+    assert names.index("stateaid-rates") < names.index("routing") < names.index("stateaid")
+    for needed in ("projects", "assessments", "routing", "activities"):
+        assert names.index(needed) < names.index("finance")
 
 
 def test_demo_logins_lists_users_per_role(demo_output, monkeypatch):

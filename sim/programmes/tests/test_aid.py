@@ -1,5 +1,7 @@
-"""De minimis check (Regulation (EU) 2023/2831) with worked examples: the rolling three-year window,
-its edges, the single undertaking over control links, statuses that count, and the ceiling."""
+"""De minimis check of intervention approval with worked examples: the rolling three-year window of
+2023/2831 and its edges, 1407/2013 before 2024 (fiscal years, road freight), the single undertaking
+over control links and mergers, statuses that count, the ceiling — and that the approval page's
+check is the ledger's (the same figures as the award approval writes, and as the bulk headroom)."""
 
 import datetime as dt
 from decimal import Decimal
@@ -142,7 +144,14 @@ def test_single_undertaking_follows_control_links_in_both_directions_and_any_dep
     assert check.used_eur == D("250000.00")
     assert check.headroom_eur == D("50000.00")
     assert not check.allowed
-    assert "(5 companies)" in check.message
+    assert "(5 companies)" in check.message and "Regulation 2023/2831" in check.message
+    # The members are named in the message and listed on the check.
+    assert check.member_names == tuple(sorted(
+        (f"{c.name} ({c.org_number_display})" for c in (company, parent, sister, grandchild, by_agreement)),
+        key=lambda label: label))
+    for name in ("Dotterbolaget AB", "Moderbolaget AB", "Systerbolaget AB", "Barnbarnet AB", "Avtalsstyrt AB"):
+        assert name in check.message
+    assert "Delägaren AB" not in check.message
     # The same group seen from the sister: the same figures.
     assert aid.check_deminimis(sister, D(0), ON).used_eur == D("250000.00")
     # The partner alone has EUR 290,000 of its own.
@@ -221,3 +230,153 @@ def test_without_a_rate_nothing_is_allowed_and_headroom_is_unknown(db):
     assert not check.allowed
     assert "exchange rate" in check.message
     assert aid.deminimis_headroom_sek(company, ON) is None
+
+
+# --- One implementation: the ledger's check -------------------------------------------------
+
+
+def test_before_2024_regulation_1407_2013_with_the_undertakings_fiscal_year_and_road_freight(project):
+    from sim.stateaid.models import UndertakingProfile
+
+    company = CompanyFactory(name="Åkeriet AB")
+    on = dt.date(2023, 5, 10)  # current fiscal year from 2022-07-01: counted from 2020-07-01
+    award(project, company, 300_000, dt.date(2020, 6, 30))  # EUR 30,000, the day before the window
+    award(project, company, 400_000, dt.date(2020, 7, 1))   # EUR 40,000, its first day
+    award(project, company, 500_000, dt.date(2023, 5, 10))  # EUR 50,000, the day itself
+
+    calendar = aid.check_deminimis(company, D(0), on)  # no profile: calendar years from 2021-01-01
+    assert (calendar.regulation, calendar.ceiling_eur) == ("1407/2013", D(200000))
+    assert calendar.window_after == dt.date(2020, 12, 31) and calendar.window_to == on
+    assert calendar.used_eur == D("50000.00")
+
+    UndertakingProfile.objects.create(company=company, road_freight=True, fiscal_year_start="07-01")
+    check = aid.check_deminimis(company, D(100_000), on)  # EUR 10,000 more: 100,000 exactly
+    assert (check.regulation, check.ceiling_eur) == ("1407/2013", D(100000))
+    assert check.window_after == dt.date(2020, 6, 30)
+    assert check.used_eur == D("90000.00") and check.headroom_eur == D("10000.00")
+    assert check.allowed
+    assert "Regulation 1407/2013" in check.message
+    assert not aid.check_deminimis(company, D("100000.10"), on).allowed
+    assert aid.deminimis_headroom_sek(company, on) == D("100000.00")
+    # From 2024 the same undertaking is under 2023/2831: EUR 300,000, road freight or not.
+    later = aid.check_deminimis(company, D(0), dt.date(2024, 1, 1))
+    assert (later.regulation, later.ceiling_eur, later.used_eur) == ("2023/2831", D(300000), D("50000.00"))
+
+
+def test_aid_of_a_company_merged_into_a_member_counts(project, rate):
+    from sim.companies.services import company_merge
+
+    survivor = CompanyFactory(name="Sammanslagna AB")
+    absorbed = CompanyFactory(name="Uppköpta AB")
+    award(project, absorbed, 2_000_000, dt.date(2024, 2, 1))  # EUR 200,000 before the merger
+    company_merge(None, survivor, absorbed)
+    survivor.refresh_from_db()
+    check = aid.check_deminimis(survivor, D(1_000_010), ON)
+    assert check.members == tuple(sorted((survivor.pk, absorbed.pk)))
+    assert check.used_eur == D("200000.00") and check.headroom_eur == D("100000.00")
+    assert not check.allowed
+    assert "Uppköpta AB" in check.message
+    assert aid.deminimis_headroom_sek(survivor, ON) == D("1000000.00")
+
+
+@pytest.mark.parametrize("on", [ON, dt.date(2023, 5, 10)])
+def test_the_page_shows_what_approval_decides(project, on):
+    """The approval page's check and the ledger check at approval give the same figures and decision."""
+    from sim.stateaid import services as ledger
+    from sim.stateaid.models import UndertakingProfile
+
+    parent, company = CompanyFactory(name="Koncernen AB"), CompanyFactory(name="Verkstaden AB")
+    OwnershipLinkFactory(holder=parent, held=company, capital_pct=D(100), voting_pct=D(100))
+    UndertakingProfile.objects.create(company=company, road_freight=True, fiscal_year_start="09-01")
+    award(project, parent, 850_000, dt.date(2022, 10, 1))  # EUR 85,000
+    for amount in (D(0), D("150000.00"), D("150000.10"), D("2150000.00"), D("2150000.10")):
+        page = aid.check_deminimis(company, amount, on)
+        approval = ledger.check_amount(company, on, amount_sek=amount)
+        result = approval.result
+        assert (page.allowed, page.regulation, page.ceiling_eur, page.used_eur, page.proposed_eur, page.headroom_eur) == (
+            result.allowed, result.regulation, result.ceiling_eur, result.used_eur, result.proposed_eur,
+            result.headroom_eur)
+        assert (page.window_after, page.window_to) == (result.window.after, result.window.end)
+        assert page.members == result.members and list(page.member_names) == approval.member_labels
+        assert page.explanation == tuple(approval.explanation)
+    # Under 1407/2013 road freight EUR 15,000 is what is left; under 2023/2831 EUR 215,000.
+    assert aid.check_deminimis(company, D("150000.00"), on).allowed
+    assert aid.check_deminimis(company, D("150000.10"), on).allowed is (on == ON)
+    assert aid.check_deminimis(company, D("2150000.00"), on).allowed is (on == ON)
+    assert not aid.check_deminimis(company, D("2150000.10"), on).allowed
+
+
+def test_approval_follows_the_page(project, make_user):
+    """An intervention the page refuses is refused by approval; one it allows is approved and in the ledger."""
+    from sim.core.roles import Role
+    from sim.programmes import services
+    from sim.stateaid.models import AidAward, UndertakingProfile
+
+    advisor = make_user(Role.ADVISOR)
+    project = make_project(advisor, budget=D("100000000"))
+    company = CompanyFactory()
+    UndertakingProfile.objects.create(company=company, road_freight=True)
+    on = dt.date(2023, 6, 1)  # 1407/2013, road freight: EUR 100,000
+    award(project, company, 900_000, dt.date(2022, 3, 1))  # EUR 90,000
+    refused = make_intervention(project, company, aid=D("100000.10"))
+    assert not services.intervention_approval_check(refused, on).aid.allowed
+    with pytest.raises(services.ApprovalRefused):
+        services.intervention_approve(advisor, refused, on=on)
+    fits = make_intervention(project, company, aid=D("100000.00"))
+    assert services.intervention_approval_check(fits, on).aid.allowed
+    services.intervention_approve(advisor, fits, on=on)
+    assert AidAward.objects.get(intervention=fits).regulation == "1407/2013"
+
+
+def test_a_negative_amount_is_refused_with_a_clear_message(project):
+    check = aid.check_deminimis(CompanyFactory(), D(-1), ON)
+    assert not check.allowed and "0 or more" in check.message
+
+
+# --- Bulk headroom (recommendations) --------------------------------------------------------
+
+
+def test_bulk_headroom_equals_the_ledger_check_with_mergers_and_without_per_company_queries(project):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from sim.companies.services import company_merge
+    from sim.companies.tests.factories import OwnershipLinkFactory as Link
+    from sim.programmes import recommendations
+
+    plain = [CompanyFactory() for _ in range(recommendations.HEADROOM_BULK_FROM)]
+    survivor, absorbed = CompanyFactory(name="Köparen AB"), CompanyFactory(name="Säljaren AB")
+    parent, child, child_absorbed = CompanyFactory(), CompanyFactory(), CompanyFactory()
+    Link(holder=parent, held=child, capital_pct=D(100), voting_pct=D(100))
+    award(project, absorbed, 1_000_000, dt.date(2024, 2, 1))        # EUR 100,000 to the survivor's undertaking
+    award(project, child_absorbed, 500_000, dt.date(2024, 2, 1))    # EUR 50,000 to the group's
+    award(project, plain[0], 250_000, dt.date(2024, 2, 1))
+    company_merge(None, survivor, absorbed)
+    company_merge(None, child, child_absorbed)
+    ids = [c.pk for c in [*plain, survivor, parent, child]]
+    with CaptureQueriesContext(connection) as queries:
+        bulk = recommendations.headroom_for(ids, ON)
+    more = [CompanyFactory().pk for _ in range(recommendations.HEADROOM_BULK_FROM)]
+    with CaptureQueriesContext(connection) as more_queries:
+        recommendations.headroom_for(ids + more, ON)
+    assert len(more_queries) == len(queries)  # not one query more for 50 companies more
+    one_by_one = {pk: aid.deminimis_headroom_sek(CompanyFactory._meta.model.objects.get(pk=pk), ON) for pk in ids}
+    assert bulk == one_by_one
+    assert bulk[survivor.pk] == D("2000000.00")
+    assert bulk[parent.pk] == bulk[child.pk] == D("2500000.00")
+    assert bulk[plain[0].pk] == D("2750000.00") and bulk[plain[1].pk] == D("3000000.00")
+
+
+def test_bulk_headroom_before_2024_is_the_ledger_check_of_each_undertaking(project):
+    from sim.programmes import recommendations
+    from sim.stateaid.models import UndertakingProfile
+
+    companies = [CompanyFactory() for _ in range(recommendations.HEADROOM_BULK_FROM)]
+    on = dt.date(2023, 5, 10)
+    UndertakingProfile.objects.create(company=companies[0], road_freight=True, fiscal_year_start="07-01")
+    award(project, companies[0], 400_000, dt.date(2020, 7, 1))
+    award(project, companies[1], 400_000, dt.date(2020, 7, 1))  # calendar years: outside
+    assert aid.granted_aid([c.pk for c in companies], aid.window_after(on), on) is None  # not summable in bulk
+    bulk = recommendations.headroom_for([c.pk for c in companies], on)
+    assert bulk == {c.pk: aid.deminimis_headroom_sek(c, on) for c in companies}
+    assert bulk[companies[0].pk] == D("600000.00") and bulk[companies[1].pk] == D("2000000.00")

@@ -145,3 +145,60 @@ def test_ledger_filters(make_user):
     assert ids(regulation="1407/2013") == [b.pk]
     assert ids(date_from=dt.date(2024, 1, 1), date_to=dt.date(2024, 12, 31)) == [a.pk]
     assert ids(company=a.undertaking_id) == [a.pk]
+
+
+def test_the_check_honours_the_undertaking_profile_fiscal_year_and_road_freight():
+    """1407/2013: the window follows the fiscal year of the undertaking the aid is for, the ceiling
+    its road freight (from its UndertakingProfile); 2023/2831 ignores both."""
+    from sim.stateaid.models import UndertakingProfile
+
+    parent, company = CompanyFactory(), CompanyFactory()
+    OwnershipLinkFactory(holder=parent, held=company, voting_pct=D(100))
+    UndertakingProfile.objects.create(company=company, road_freight=True, fiscal_year_start="07-01")
+    on = dt.date(2023, 5, 10)  # fiscal year from 2022-07-01: counted from 2020-07-01
+    AidAwardFactory(undertaking=parent, granted_on=dt.date(2020, 6, 30), amount_eur=D(50000))  # out
+    AidAwardFactory(undertaking=parent, granted_on=dt.date(2020, 7, 1), amount_eur=D(60000))  # in
+    check = selectors.ledger_check(company, on, D(40000))
+    assert check.result.window.start == dt.date(2020, 7, 1)
+    assert check.result.fiscal_year_start == (7, 1)
+    assert (check.result.ceiling_eur, check.result.used_eur, check.allowed) == (D(100000), D(60000), True)
+    assert check.result.road_freight
+    assert not selectors.ledger_check(company, on, D("40000.01")).allowed
+    # The parent has no profile: calendar fiscal years and the general ceiling.
+    from_parent = selectors.ledger_check(parent, on, D(0))
+    assert from_parent.result.window.start == dt.date(2021, 1, 1)
+    assert (from_parent.result.ceiling_eur, from_parent.result.used_eur) == (D(200000), D(0))
+    # From 2024: Regulation 2023/2831 whatever the profile.
+    later = selectors.ledger_check(company, dt.date(2024, 1, 1), D(0))
+    assert (later.result.regulation, later.result.ceiling_eur, later.result.window.start) == (
+        "2023/2831", D(300000), dt.date(2021, 1, 2))
+
+
+def test_a_profile_with_an_unusable_fiscal_year_start_falls_back_to_calendar_years():
+    from sim.stateaid.models import UndertakingProfile
+
+    company = CompanyFactory()
+    UndertakingProfile.objects.filter(pk=UndertakingProfile.objects.create(company=company).pk).update(
+        fiscal_year_start="02-29")
+    assert selectors.ledger_check(company, dt.date(2023, 5, 10), D(0)).result.window.start == dt.date(2021, 1, 1)
+
+
+def test_takeover_roots_and_awards_by_root():
+    from sim.companies.models import Company
+
+    top, middle, bottom, alone = (CompanyFactory() for _ in range(4))
+    Company.objects.filter(pk=middle.pk).update(merged_into=top)
+    Company.objects.filter(pk=bottom.pk).update(merged_into=middle)
+    assert selectors.takeover_roots([bottom.pk, middle.pk, top.pk, alone.pk]) == {
+        bottom.pk: top.pk, middle.pk: top.pk, top.pk: top.pk, alone.pk: alone.pk}
+    first = AidAwardFactory(undertaking=bottom, granted_on=dt.date(2024, 3, 1), amount_eur=D(1000))
+    second = AidAwardFactory(undertaking=alone, granted_on=dt.date(2024, 4, 1), amount_eur=D(2000))
+    AidAwardFactory(undertaking=top, granted_on=dt.date(2020, 1, 1), amount_eur=D(4000))  # before the window
+    start, end = dt.date(2022, 1, 1), dt.date(2025, 1, 1)
+    assert selectors.counted_awards_by_root([top.pk, alone.pk], start, end) == [(top.pk, first), (alone.pk, second)]
+    # Asked in two parts, every award comes once: with the part that holds the company that took it over.
+    assert selectors.counted_awards_by_root([bottom.pk, alone.pk], start, end) == [(alone.pk, second)]
+    assert selectors.counted_awards_by_root([top.pk], start, end) == [(top.pk, first)]
+    # A merged-away company that still has a control link of its own: only the one-by-one check is exact.
+    OwnershipLinkFactory(holder=middle, held=CompanyFactory(), voting_pct=D(100))
+    assert selectors.counted_awards_by_root([top.pk], start, end) is None
