@@ -225,6 +225,7 @@ def _overview_charts(data: selectors.Overview) -> dict:
         top = nice_ceiling(max([100.0, *[float(r.progress) for r in targeted]]))
         charts["targets_svg"] = mark_safe(bar_chart(  # built from escaped text
             [f"{r.code} {r.indicator.name}"[:60] for r in targeted],
+            # xgettext:no-python-format
             [Series(_("Reached, % of target"), [r.progress for r in targeted])],
             max_value=top, value_format=lambda v: format_pct(v), id_prefix="overview-targets",
             title=_("Indicators against their targets (from the start to the period's end)"),
