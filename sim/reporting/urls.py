@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import views, views_impact
 
 app_name = "reporting"
 
@@ -10,6 +10,7 @@ urlpatterns = [
     path("", views.report_home, name="home"),
     path("projects/<int:project_id>/", views.report, name="report"),
     path("projects/<int:project_id>/overview/", views.overview, name="overview"),
+    path("projects/<int:project_id>/impact/", views_impact.impact, name="impact"),
     path("mine/", views.advisor_home, name="advisor-home"),
     path("projects/<int:project_id>/mine/", views.advisor, name="advisor"),
     path("projects/<int:project_id>/export.<str:fmt>", views.export, name="export"),
