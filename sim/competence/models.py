@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -195,7 +196,9 @@ class EducationOffering(TimestampedModel):
         verbose_name_plural = _("education offerings")
         ordering = ["provider", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["provider", "name", "municipality"], name="offering_unique", nulls_distinct=False),
+            # Coalesce instead of nulls_distinct=False, which SQLite cannot enforce: one distance
+            # offering (no municipality) of a name per provider.
+            models.UniqueConstraint(F("provider"), F("name"), Coalesce("municipality", Value("")), name="offering_unique"),
             models.CheckConstraint(condition=Q(municipality__isnull=False) | Q(distance=True), name="offering_has_a_place"),
         ]
 

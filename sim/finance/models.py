@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -91,8 +92,10 @@ class BudgetLine(models.Model):
         verbose_name_plural = _("budget lines")
         ordering = ["scenario", "year", "quarter", "category"]
         constraints = [
-            models.UniqueConstraint(fields=["scenario", "partner", "category", "year", "quarter"], name="budgetline_unique",
-                                    nulls_distinct=False),
+            # An empty partner or quarter is a value of its own (the project owner, the whole year).
+            # Coalesce instead of nulls_distinct=False, which SQLite cannot enforce.
+            models.UniqueConstraint(F("scenario"), Coalesce("partner", Value(0)), F("category"), F("year"),
+                                    Coalesce("quarter", Value(0)), name="budgetline_unique"),
             models.CheckConstraint(condition=Q(amount_sek__gte=0), name="budgetline_nonneg"),
             models.CheckConstraint(condition=Q(quarter__isnull=True) | Q(quarter__gte=1, quarter__lte=4), name="budgetline_quarter"),
             models.CheckConstraint(condition=~Q(category="indirect"), name="budgetline_indirect_is_computed"),
@@ -176,8 +179,8 @@ class CostEntry(models.Model):
         ordering = ["-date", "-id"]
         permissions = [("import_costentry", _("Can import cost entries"))]
         constraints = [
-            models.UniqueConstraint(fields=["project", "partner", "voucher", "category", "amount_sek", "date"],
-                                    name="costentry_unique_voucher_line", nulls_distinct=False),
+            models.UniqueConstraint(F("project"), Coalesce("partner", Value(0)), F("voucher"), F("category"),
+                                    F("amount_sek"), F("date"), name="costentry_unique_voucher_line"),
             models.CheckConstraint(condition=~Q(amount_sek=0), name="costentry_nonzero"),
             models.CheckConstraint(condition=~Q(category="indirect"), name="costentry_indirect_is_computed"),
         ]
@@ -241,8 +244,8 @@ class TimeReport(TimestampedModel):
         verbose_name_plural = _("time reports")
         ordering = ["-month", "person"]
         constraints = [
-            models.UniqueConstraint(fields=["project", "person", "month", "focus_area"], name="timereport_unique",
-                                    nulls_distinct=False),
+            models.UniqueConstraint(F("project"), F("person"), F("month"), Coalesce("focus_area", Value(0)),
+                                    name="timereport_unique"),
             models.CheckConstraint(condition=Q(hours__gt=0, hours__lte=400), name="timereport_hours_range"),
             models.CheckConstraint(condition=Q(hourly_cost_sek__gte=0), name="timereport_cost_nonneg"),
         ]
