@@ -3,7 +3,7 @@
 The facts behind the indicators come from a handful of aggregate queries whatever the number of
 companies (first support per company and form grouped in SQL; the day each company's activity hours
 reach the project's minimum by a window function in SQL; companies, key figures and ownership links
-of the candidate companies through subqueries, never lists of ids); the counting is in
+of the supported companies by indexed look-ups of 500 at a time); the counting is in
 :mod:`sim.reporting.rules`. The report page, its exports, the CLI and the API all use
 :func:`indicator_report`, so they show the same numbers.
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -167,14 +168,16 @@ def activity_threshold_dates(project: Project, minimum: Decimal, scope: Scope = 
     if scope.partner_users is not None:
         placeholders = ", ".join(["%s"] * len(scope._users))
         where += f" AND id IN (SELECT activity_id FROM {through} WHERE user_id IN ({placeholders}))"
+    # The first day per company before the join: the organisation numbers of the companies, not of
+    # each of their activities past the minimum, are joined.
     sql = (
-        f"SELECT r.company_id, c.org_number, MIN(r.date) FROM ("
-        f" SELECT company_id, date, SUM(hours) OVER (PARTITION BY company_id ORDER BY date"
-        f"  RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS running"
-        f" FROM {activity} WHERE project_id = %s{where}) r"
-        f" JOIN {company} c ON c.id = r.company_id"
-        f" WHERE ROUND(r.running, 2) >= %s{' AND c.municipality_id = %s' if scope.municipality else ''}"
-        f" GROUP BY r.company_id, c.org_number"
+        f"SELECT t.company_id, c.org_number, t.day FROM ("
+        f" SELECT r.company_id, MIN(r.date) AS day FROM ("
+        f"  SELECT company_id, date, SUM(hours) OVER (PARTITION BY company_id ORDER BY date"
+        f"   RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS running"
+        f"  FROM {activity} WHERE project_id = %s{where}) r"
+        f" WHERE ROUND(r.running, 2) >= %s GROUP BY r.company_id) t"
+        f" JOIN {company} c ON c.id = t.company_id{' WHERE c.municipality_id = %s' if scope.municipality else ''}"
     )
     params = [project.pk, *([scope.focus_area] if scope.focus_area else []),
               *(scope._users if scope.partner_users is not None else []), float(minimum),
@@ -202,57 +205,144 @@ def _raw_category(staff, turnover, balance, rate: Decimal) -> str | None:
 
 def candidate_companies(project: Project, scope: Scope = ALL) -> QuerySet[Company]:
     """The companies that may be supported in the project (an approved intervention, a started
-    referral or any activity): a superset of the supported, as a subquery (no id lists)."""
-    return Company.objects.filter(
-        Q(pk__in=Intervention.objects.filter(project=project, status__in=INTERVENTION_COMMITTED,
-                                             approved_on__isnull=False).values("company_id"))
-        | Q(pk__in=Referral.objects.filter(project=project, status__in=REFERRAL_STARTED,
-                                           started_on__isnull=False).values("company_id"))
-        | Q(pk__in=Activity.objects.filter(project=project).values("company_id")),
-        scope.companies(""),
-    ).order_by()
+    referral or any activity): a superset of the supported, as a subquery (no id lists).
+
+    One ``IN`` over a ``UNION`` of the three, not three ``IN``s joined by ``OR``: PostgreSQL runs an
+    ``OR`` of ``IN``s as subplans, hashed only while its estimate of a subquery's rows fits in
+    ``work_mem`` (4 MB by default); the activities of a large programme (500,000) do not, and the
+    unhashed subplan rescanned them for every company in the register (the report did not finish
+    in ten minutes; see docs/performance.md, "Indicators and dashboard at programme scale"). The
+    union is a hash semi-join on both databases."""
+    ids = (
+        Intervention.objects.filter(project=project, status__in=INTERVENTION_COMMITTED, approved_on__isnull=False)
+        .order_by().values("company_id")
+        .union(Referral.objects.filter(project=project, status__in=REFERRAL_STARTED, started_on__isnull=False)
+               .order_by().values("company_id"),
+               Activity.objects.filter(project=project).order_by().values("company_id"))
+    )
+    return Company.objects.filter(scope.companies(""), pk__in=ids).order_by()
 
 
-def company_facts(companies: QuerySet[Company]) -> dict[str, rules.CompanyFacts]:
-    """Registration, size classes per year, staff and turnover of ``companies`` (three queries).
+def untouched(project: Project) -> Q:
+    """Companies the project has not touched: the complement of :func:`candidate_companies` (no
+    approved intervention, started referral or activity in the project), as three ``NOT EXISTS``:
+    anti-joins on both databases, where ``NOT IN`` over the candidates' union was an unhashed
+    subplan on PostgreSQL (the impact page took 40 s at 100,000 companies)."""
+    return (
+        ~Q(Exists(Intervention.objects.filter(project=project, status__in=INTERVENTION_COMMITTED, approved_on__isnull=False,
+                                              company_id=OuterRef("pk"))))
+        & ~Q(Exists(Referral.objects.filter(project=project, status__in=REFERRAL_STARTED, started_on__isnull=False,
+                                            company_id=OuterRef("pk"))))
+        & ~Q(Exists(Activity.objects.filter(project=project, company_id=OuterRef("pk"))))
+    )
+
+
+#: Companies per query of :func:`company_facts`.
+FACTS_CHUNK = 500
+
+
+def company_facts(org_numbers: Iterable[str]) -> dict[str, rules.CompanyFacts]:
+    """Registration, size classes per year, staff and turnover of the companies with these
+    organisation numbers (the supported: known once the supports are), three indexed queries per
+    :data:`FACTS_CHUNK` companies.
+
+    Looked up by number rather than through a subquery of the candidate companies: such a subquery
+    (a union over the project's interventions, referrals and activities) costs a scan of the
+    activities each time it is used, and was used four times.
 
     A company with ownership links is classified by the register's full SME rule (linked and
     partner enterprises included) for each year; the others by their own figures with the
     two-year rule, which is what the full rule gives for a stand-alone enterprise.
     """
-    from sim.companies.services import company_sme_assessment
-
     rate = _sek_per_eur()
-    ids = companies.values("pk")
-    rows = {row["pk"]: row for row in companies.values("pk", "org_number", "name", "registration_date", "size_class")}
+    wanted = sorted(set(org_numbers))
+    rows: dict[int, dict] = {}
     raw: dict[int, dict[int, str]] = defaultdict(dict)
     staff: dict[int, dict[int, Decimal]] = defaultdict(dict)
     turnover: dict[int, dict[int, Decimal]] = defaultdict(dict)
-    for pk, year, staff_awu, turnover_sek, balance_sek in KeyFigures.objects.filter(company_id__in=ids).order_by(
-            ).values_list("company_id", "fiscal_year", "staff_awu", "turnover_sek", "balance_sheet_sek"):
-        category = _raw_category(staff_awu, turnover_sek, balance_sek, rate)
-        if category:
-            raw[pk][year] = category
-        if staff_awu is not None:
-            staff[pk][year] = staff_awu
-        if turnover_sek is not None:
-            turnover[pk][year] = turnover_sek
     linked = set()
-    for holder, held in OwnershipLink.objects.filter(Q(holder_id__in=ids) | Q(held_id__in=ids)).order_by().values_list(
-            "holder_id", "held_id"):
-        linked.update((holder, held))
+    for start in range(0, len(wanted), FACTS_CHUNK):
+        chunk = {row["pk"]: row for row in Company.objects.filter(org_number__in=wanted[start:start + FACTS_CHUNK])
+                 .order_by().values("pk", "org_number", "name", "registration_date", "size_class")}
+        rows.update(chunk)
+        for pk, year, staff_awu, turnover_sek, balance_sek in KeyFigures.objects.filter(company_id__in=list(chunk)).order_by(
+                ).values_list("company_id", "fiscal_year", "staff_awu", "turnover_sek", "balance_sheet_sek"):
+            category = _raw_category(staff_awu, turnover_sek, balance_sek, rate)
+            if category:
+                raw[pk][year] = category
+            if staff_awu is not None:
+                staff[pk][year] = staff_awu
+            if turnover_sek is not None:
+                turnover[pk][year] = turnover_sek
+        for holder, held in OwnershipLink.objects.filter(Q(holder_id__in=list(chunk)) | Q(held_id__in=list(chunk))
+                                                         ).order_by().values_list("holder_id", "held_id"):
+            linked.update((holder, held))
+    linked_sizes = linked_size_classes(sorted(pk for pk in rows if pk in linked))
     result: dict[str, rules.CompanyFacts] = {}
     for pk, row in rows.items():
         sizes = company_rules.apply_two_year_rule(raw[pk]) if raw[pk] else {}
         if pk in linked:
-            assessment = company_sme_assessment(Company.objects.get(pk=pk))
-            sizes = dict(assessment.effective_categories) if assessment else {}
+            sizes = linked_sizes[pk]
         result[row["org_number"]] = rules.CompanyFacts(
             org_number=row["org_number"], name=row["name"], registration_date=row["registration_date"],
             size_classes=sizes, current_size_class=row["size_class"] or "",
             staff=dict(staff[pk]), turnover=dict(turnover[pk]),
         )
     return result
+
+
+#: Companies whose ownership graphs are read together by :func:`linked_size_classes`.
+LINKED_CHUNK = 50
+#: ``companies.selectors.ownership_component`` stops walking at this many companies.
+OWNERSHIP_CAP = 500
+
+
+def linked_size_classes(pks: list[int]) -> dict[int, dict[int, str]]:
+    """Effective SME category per year of companies with ownership links, by the register's full rule:
+    what ``companies.services.company_sme_assessment`` gives for each (a test holds them equal), with
+    the graphs of :data:`LINKED_CHUNK` companies read in one go (five queries) instead of five queries
+    per company. A chunk whose walk reaches ``ownership_component``'s cap (:data:`OWNERSHIP_CAP`) may
+    be incomplete, so its companies are assessed one by one as before."""
+    from sim.companies.services import company_sme_assessment, sme_scenario_for
+
+    result: dict[int, dict[int, str]] = {}
+    for start in range(0, len(pks), LINKED_CHUNK):
+        chunk = pks[start:start + LINKED_CHUNK]
+        enterprises, holdings, by_label = sme_scenario_for(set(chunk))
+        if len(by_label) >= OWNERSHIP_CAP:
+            for pk in chunk:
+                assessment = company_sme_assessment(Company.objects.get(pk=pk))
+                result[pk] = dict(assessment.effective_categories) if assessment else {}
+            continue
+        label_of = {company.pk: label for label, company in by_label.items()}
+        neighbours: dict[str, set[str]] = defaultdict(set)
+        for h in holdings:
+            neighbours[h.holder].add(h.held)
+            neighbours[h.held].add(h.holder)
+        for pk in chunk:
+            subject_id = label_of[pk]
+            component, frontier = {subject_id}, [subject_id]
+            while frontier:
+                frontier = [n for node in frontier for n in neighbours[node] if n not in component]
+                component.update(frontier)
+            result[pk] = _sme_categories(subject_id, [e for e in enterprises if e.id in component],
+                                         [h for h in holdings if h.holder in component])
+    return result
+
+
+def _sme_categories(subject_id: str, enterprises: list, holdings: list) -> dict[int, str]:
+    """The categories ``company_sme_assessment`` finds for the subject of one ownership graph (the same
+    steps: no accounts, no result; related enterprises without accounts left out)."""
+    subject = next(e for e in enterprises if e.id == subject_id)
+    if not subject.accounts:
+        return {}
+    usable = {e.id for e in enterprises if e.accounts or e.public_body}
+    try:
+        found = company_rules.classify_sme(subject_id, [e for e in enterprises if e.id in usable],
+                                           [h for h in holdings if h.holder in usable and h.held in usable])
+    except company_rules.SmeInputError:
+        return {}
+    return dict(found.effective_categories)
 
 
 def investments_of(project: Project, scope: Scope = ALL) -> list[rules.Investment]:
@@ -266,7 +356,7 @@ def facts_of(project: Project, scope: Scope = ALL) -> Facts:
     chosen = indicator_set_of(project)
     years = chosen.new_enterprise_years if chosen else rules.DEFAULT_NEW_ENTERPRISE_YEARS
     supports = supports_of(project, scope)
-    companies = company_facts(candidate_companies(project, scope))
+    companies = company_facts(support.company for support in supports)
     return Facts(supports=supports, companies=companies, investments=investments_of(project, scope),
                  enterprises=rules.supported_enterprises(supports, companies, years))
 
@@ -609,12 +699,15 @@ def _pipeline(project: Project, period: rules.Period, scope: Scope) -> tuple[lis
 
 def activity_by_quarter(project: Project, period: rules.Period, scope: Scope = ALL,
                         ) -> list[tuple[str, int, Decimal]]:
-    from django.db.models.functions import ExtractQuarter, ExtractYear
-
     activities = Activity.objects.filter(_in(period, "date"), scope.activities(), project=project).order_by()
-    rows = {(r["year"], r["quarter"]): (r["n"], r["hours"] or rules.ZERO) for r in activities
-            .annotate(year=ExtractYear("date"), quarter=ExtractQuarter("date")).values("year", "quarter")
-            .annotate(n=Count("id"), hours=Sum("hours"))}
+    # Grouped by day in SQL (a column: SQLite would call a Python function per activity to extract the
+    # year and quarter), the days' rows added up per quarter here.
+    rows: dict[tuple[int, int], tuple[int, Decimal]] = {}
+    for r in activities.values("date").annotate(n=Count("id"), hours=Sum("hours")):
+        day = _as_date(r["date"])
+        key = (day.year, (day.month - 1) // 3 + 1)
+        n, hours = rows.get(key, (0, rules.ZERO))
+        rows[key] = (n + r["n"], hours + (r["hours"] or rules.ZERO))
     start = period.start or project.start_date
     end = period.end or project.effective_end
     result = []
@@ -640,8 +733,10 @@ def municipalities_of(project: Project) -> list[tuple[str, str]]:
     """(code, name) of the municipalities the project's candidate companies are in, by name."""
     from sim.companies.models import Municipality
 
-    return list(Municipality.objects.filter(code__in=candidate_companies(project).values("municipality_id"))
-                .order_by("name").values_list("code", "name"))
+    # The codes first (at most 290): as a subquery PostgreSQL ran the candidates' union once per municipality.
+    codes = set(candidate_companies(project).filter(municipality__isnull=False)
+                .values_list("municipality_id", flat=True).distinct())
+    return list(Municipality.objects.filter(code__in=codes).order_by("name").values_list("code", "name"))
 
 
 def overview(project: Project, period: rules.Period | None = None, *, scope: Scope = ALL) -> Overview:

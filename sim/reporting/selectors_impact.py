@@ -23,7 +23,7 @@ from sim.companies.selectors import target_group_q
 from sim.programmes.models import Project
 
 from . import rules_impact as impact
-from .selectors import _raw_category, _sek_per_eur, candidate_companies, facts_of
+from .selectors import _raw_category, _sek_per_eur, candidate_companies, facts_of, untouched
 
 EXPORT_SHARE_HOOK = "key_figures.export_share_pct"
 
@@ -89,7 +89,7 @@ def supported_panels(project: Project, org_numbers: set[str]) -> dict[str, impac
 def comparison_pool(project: Project) -> Q:
     """Target-group companies the project has not touched (no approved intervention, started referral
     or activity), not merged into another company."""
-    return target_group_q() & Q(merged_into__isnull=True) & ~Q(pk__in=candidate_companies(project).values("pk"))
+    return target_group_q() & Q(merged_into__isnull=True) & untouched(project)
 
 
 def comparison_panels(project: Project, years: set[int]) -> list[impact.Panel]:
