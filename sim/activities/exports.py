@@ -15,6 +15,7 @@ from django.utils.text import slugify
 
 from sim.core.audit import audit_record
 from sim.core.models import AuditEvent
+from sim.core.spreadsheet import safe_text
 
 from .models import Event
 from .selectors import registrations_of
@@ -25,17 +26,12 @@ HEADER = [
 ]
 
 
-def safe(value) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def participant_rows(event: Event) -> list[list[str]]:
     rows = [list(HEADER)]
     day = timezone.localtime(event.starts_at).date().isoformat()
     for r in registrations_of(event):
         attended = "" if r.attended is None else ("ja" if r.attended else "nej")
-        rows.append([safe(v) for v in (
+        rows.append([safe_text(v) for v in (
             event.title, day, r.name, r.email,
             r.company.org_number_display if r.company_id else "",
             r.company.name if r.company_id else "",

@@ -14,6 +14,8 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from sim.core.spreadsheet import safe_text
+
 from . import selectors, services
 from .forms import (
     SIZE_FILTER_CHOICES,
@@ -101,10 +103,6 @@ def company_export(request: HttpRequest) -> StreamingHttpResponse:
 
     writer = csv.writer(Echo(), delimiter=";")
 
-    def cell(value):
-        # A text starting like a formula would be run by a spreadsheet (CSV injection): quote it.
-        text = "" if value is None else str(value)
-        return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
     header = [
         "organisationsnummer", "namn", "juridisk_form", "sni", "kommunkod", "kommun", "status",
@@ -114,7 +112,7 @@ def company_export(request: HttpRequest) -> StreamingHttpResponse:
     def rows():
         yield "\ufeff" + writer.writerow(header)
         for company in queryset.iterator(chunk_size=2000):
-            yield writer.writerow([cell(value) for value in (
+            yield writer.writerow([safe_text(value) for value in (
                 company.org_number_display, company.name, company.legal_form, company.sni_primary,
                 company.municipality_id or "", company.municipality.name if company.municipality else "",
                 company.status, company.size_class,

@@ -6,6 +6,8 @@ import io
 
 from django.utils.translation import gettext as _
 
+from sim.core.spreadsheet import safe_text
+
 from . import rules
 from .selectors import DemandReport
 
@@ -23,7 +25,7 @@ def _value(figure: rules.Figure, attribute: str = "people"):
 def report_rows(report: DemandReport) -> tuple[list[str], list[list]]:
     header = [_("Occupation or skill"), _("Concept URI"), _("People needed"), _("Needs"), _("Urgency (1–3)"),
               _("Covered by an offering"), _("Gap (people)"), _("Offerings within reach"), _("Seats")]
-    rows = [[row.label, row.uri, _value(row.total), _value(row.total, "needs"), _value(row.total, "urgency"),
+    rows = [[safe_text(row.label), safe_text(row.uri), _value(row.total), _value(row.total, "needs"), _value(row.total, "urgency"),
              _value(row.covered), _value(row.gap), row.offerings, row.seats] for row in report.rows]
     return header, rows
 
@@ -55,14 +57,14 @@ def report_workbook(report: DemandReport) -> bytes:
         for cell in over_time[1]:
             cell.font = Font(bold=True)
         for row in report.rows:
-            over_time.append([row.label, *(_value(figure) for figure in row.quarters)])
+            over_time.append([safe_text(row.label), *(_value(figure) for figure in row.quarters)])
         over_time.column_dimensions["A"].width = 42
     gaps = workbook.create_sheet(_("Largest gaps")[:31])
     gaps.append([_("Occupation or skill"), _("Gap (people)"), _("Urgency (1–3)")])
     for cell in gaps[1]:
         cell.font = Font(bold=True)
     for row in report.gaps:
-        gaps.append([row.label, row.gap.people, row.gap.urgency])
+        gaps.append([safe_text(row.label), row.gap.people, row.gap.urgency])
     gaps.column_dimensions["A"].width = 42
     buffer = io.BytesIO()
     workbook.save(buffer)

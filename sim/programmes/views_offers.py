@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from sim.companies.models import Municipality, SizeClass
 from sim.companies.selectors import company_for_user
 from sim.core.audit import history_for
+from sim.core.spreadsheet import safe_text
 
 from . import offer_selectors, offer_services, recommendations, rules
 from .forms_offers import EligibilityForm, OfferForm, ScoreRuleFormSet, eligibility_initial, eligibility_json
@@ -211,12 +212,6 @@ EXPORT_HEADER = [
 ]
 
 
-def _cell(value) -> str:
-    # A text starting like a formula would be run by a spreadsheet (CSV injection): quote it.
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @login_required
 @permission_required("programmes.view_offer", raise_exception=True)
 def offer_companies_export(request: HttpRequest, pk: int) -> StreamingHttpResponse:
@@ -243,7 +238,7 @@ def offer_companies_export(request: HttpRequest, pk: int) -> StreamingHttpRespon
                 chunk = recommendations.explain_rows(result, result.rows[start:start + 500], label_set)
             for row in chunk:
                 profile = row.profile
-                yield writer.writerow([_cell(value) for value in (
+                yield writer.writerow([safe_text(value) for value in (
                     row.rank or "", row.org_number_display, profile.name, profile.municipality, row.municipality_name,
                     profile.size_class, row.sni_display, yes if profile.in_target_group else no,
                     f"{row.fit:.1f}", yes if row.eligible else no, row.explanation,

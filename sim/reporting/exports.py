@@ -11,15 +11,10 @@ from xml.sax.saxutils import escape
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from sim.core.spreadsheet import safe_text
+
 from .selectors import ProgressReport
 from .tables import Cell, Section, period_label
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_text(value: str) -> str:
-    """A text that starts like a formula is prefixed with ' so a spreadsheet shows it as text."""
-    return "'" + value if value[:1] in FORMULA_START else value
 
 
 def title_of(report: ProgressReport) -> str:

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from sim.companies.models import Company
 from sim.companies.selectors import companies_visible_to
 from sim.core.models import AuditEvent
+from sim.core.spreadsheet import safe_text
 
 from . import forms, pdf, rules, selectors, services
 from .models import AidAward, AwardStatus
@@ -344,12 +345,6 @@ EXPORT_COLUMNS = [
 ]
 
 
-def _cell(value) -> str:
-    # A text starting like a formula would be run by a spreadsheet (CSV injection): quote it.
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @login_required
 def export(request: HttpRequest) -> StreamingHttpResponse:
     """Granted awards and revocations (not proposals) as CSV for the central de minimis register.
@@ -381,7 +376,7 @@ def export(request: HttpRequest) -> StreamingHttpResponse:
     def rows():
         yield "\ufeff" + writer.writerow(EXPORT_COLUMNS)
         for award in awards.iterator(chunk_size=2000):
-            yield writer.writerow([_cell(value) for value in (
+            yield writer.writerow([safe_text(value) for value in (
                 award.pk, award.granting_authority, award.undertaking.org_number_display, award.undertaking.name,
                 award.measure, award.regulation, award.granted_on.isoformat(), f"{award.amount_sek:.2f}",
                 f"{award.amount_eur:.2f}", "" if award.sek_per_eur is None else f"{award.sek_per_eur:.4f}",
