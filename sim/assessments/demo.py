@@ -401,6 +401,14 @@ def _unscored(
         return _money(profile.balance * turnover / profile.turnover) if rng.random() < 0.8 else None
     if qid == "kf_operating_result_sek":
         return _money(turnover * rng.uniform(-0.03, 0.12)) if rng.random() < 0.7 else None
+    if qid in ("kf_new_products", "kf_new_services"):
+        # Own random stream, so that adding these questions (version 2) left every other answer of
+        # the demo as it was; more launches where the company is stronger in the dimension.
+        own = random.Random(f"{company.key}:{year}:{qid}")
+        level = latent.get("production_efficiency" if qid == "kf_new_products" else "service_addition", 2.0)
+        if own.random() < 0.1:
+            return None
+        return max(0, round(own.gauss((level - 1.6) * 0.9, 0.8)))
     if qid == "fin_capital_need":
         return _money(turnover * rng.uniform(0.05, 0.3), 100_000) if rng.random() < 0.4 else None
     if qid == "pe_capacity_utilisation":

@@ -7,9 +7,10 @@ Before/after (:func:`before_after`, :func:`maturity_changes`):
 
 * staff (AWU) and turnover (SEK) from the register's key figures: *before* is the fiscal year
   before the year of the first support, *after* the latest fiscal year after that year;
-* maturity per dimension and the export share (%) from completed assessments: *before* is the
-  company's latest completed T0 assessment of an instrument, *after* its latest completed
-  follow-up of the same instrument conducted on or after that T0;
+* maturity per dimension, the export share (%) and the numbers of new products and of new
+  services launched in the last twelve months (:data:`ANSWERED`) from completed assessments:
+  *before* is the company's latest completed T0 assessment of an instrument, *after* its latest
+  completed follow-up of the same instrument conducted on or after that T0;
 * a company counts in a figure only when it has both values (``n`` says how many did).
 
 Comparison (:func:`compare_growth`):
@@ -44,6 +45,12 @@ LEVEL = 0.95
 STAFF = "staff"
 TURNOVER = "turnover"
 MEASURES = (STAFF, TURNOVER)
+
+#: Measures answered in the assessments (key: the instrument hook whose answer holds it).
+EXPORT_SHARE = "export_share"
+NEW_PRODUCTS = "new_products"
+NEW_SERVICES = "new_services"
+ANSWERED = (EXPORT_SHARE, NEW_PRODUCTS, NEW_SERVICES)
 
 _DRAWS_PER_SLICE = 2_000_000
 
@@ -97,7 +104,8 @@ def register_window(figures: Mapping[int, Decimal | None], first_support_year: i
 
 @dataclass(frozen=True)
 class Taken:
-    """One completed assessment of a company (scores per dimension, the export share if answered)."""
+    """One completed assessment of a company: scores per dimension, and the :data:`ANSWERED` measures
+    it holds an answer to (``answers``; a measure the instrument version does not ask is absent)."""
 
     company: str
     instrument: str
@@ -105,7 +113,7 @@ class Taken:
     conducted_on: object  # a date (compared only)
     order: int  # tie-breaker for one day (the id)
     scores: Mapping[str, Decimal | None]
-    export_share: Decimal | None = None
+    answers: Mapping[str, Decimal | None] = field(default_factory=dict)
 
 
 def assessment_pairs(taken: Iterable[Taken]) -> dict[tuple[str, str], tuple[Taken, Taken]]:
@@ -143,10 +151,13 @@ def maturity_changes(taken: Iterable[Taken], dimensions: Mapping[str, Sequence[s
     return result
 
 
-def export_share_change(taken: Iterable[Taken]) -> Change:
-    """Export share (%) at T0 and at the latest follow-up, per company and instrument that asks it."""
-    pairs = assessment_pairs(taken)
-    return before_after(((t0.export_share, t1.export_share) for t0, t1 in pairs.values()), "0.1")
+def answered_changes(taken: Iterable[Taken]) -> dict[str, Change]:
+    """Each :data:`ANSWERED` measure at T0 and at the latest follow-up, over the (company, instrument)
+    pairs answered at both: a T0 taken with a version that did not ask the question is not a pair
+    for it, so the measures can have different ``n``."""
+    pairs = list(assessment_pairs(taken).values())
+    return {measure: before_after(((t0.answers.get(measure), t1.answers.get(measure)) for t0, t1 in pairs), "0.1")
+            for measure in ANSWERED}
 
 
 # --- Difference-in-differences -----------------------------------------------------------------

@@ -25,7 +25,12 @@ from sim.programmes.models import Project
 from . import rules_impact as impact
 from .selectors import _raw_category, _sek_per_eur, candidate_companies, facts_of, untouched
 
-EXPORT_SHARE_HOOK = "key_figures.export_share_pct"
+#: The instrument hook whose answer holds each measure the impact page reads from assessments.
+ANSWER_HOOKS = {
+    impact.EXPORT_SHARE: "key_figures.export_share_pct",
+    impact.NEW_PRODUCTS: "outcomes.new_products",
+    impact.NEW_SERVICES: "outcomes.new_services",
+}
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,8 @@ class Impact:
     staff: impact.Change
     turnover: impact.Change
     export_share: impact.Change
+    new_products: impact.Change
+    new_services: impact.Change
     maturity: list[InstrumentChanges]
     comparisons: list[impact.Comparison]
     min_group: int = impact.MIN_GROUP
@@ -100,9 +107,14 @@ def comparison_panels(project: Project, years: set[int]) -> list[impact.Panel]:
     return list(_panels(rows).values())
 
 
-def _export_questions(versions: dict[int, InstrumentVersion]) -> dict[int, tuple[str, ...]]:
-    return {pk: tuple(q.id for q in v.instrument().questions if EXPORT_SHARE_HOOK in q.hooks)
-            for pk, v in versions.items()}
+def _hooked_questions(versions: dict[int, InstrumentVersion]) -> dict[int, dict[str, tuple[str, ...]]]:
+    """Per instrument version: the ids of the questions holding each measure (only those it asks)."""
+    result = {}
+    for pk, version in versions.items():
+        questions = version.instrument().questions
+        found = {measure: tuple(q.id for q in questions if hook in q.hooks) for measure, hook in ANSWER_HOOKS.items()}
+        result[pk] = {measure: ids for measure, ids in found.items() if ids}
+    return result
 
 
 def _decimal(value) -> Decimal | None:
@@ -121,15 +133,15 @@ def assessments_taken(project: Project, org_numbers: set[str]) -> tuple[list[imp
                                         "scores", "answers"))
     rows = [r for r in rows if r[1] in org_numbers]
     versions = InstrumentVersion.objects.in_bulk({r[2] for r in rows})
-    export_questions = _export_questions(versions)
+    hooked = _hooked_questions(versions)
     taken = []
     for pk, org, version_id, phase, day, scores, answers in rows:
         dims = (scores or {}).get("dimensions") or {}
         values = {key: _decimal((d or {}).get("score")) for key, d in dims.items()}
         values["overall"] = _decimal((scores or {}).get("overall"))
-        share = next((v for v in (_decimal((answers or {}).get(q)) for q in export_questions[version_id]) if v is not None),
-                     None)
-        taken.append(impact.Taken(org, versions[version_id].key, phase, day, pk, values, share))
+        measured = {measure: next((v for v in (_decimal((answers or {}).get(q)) for q in ids) if v is not None), None)
+                    for measure, ids in hooked[version_id].items()}
+        taken.append(impact.Taken(org, versions[version_id].key, phase, day, pk, values, measured))
     language = get_language()
     latest: dict[str, InstrumentVersion] = {}
     for v in sorted(versions.values(), key=lambda v: v.version):
@@ -174,9 +186,11 @@ def impact_of(project: Project, *, resamples: int = impact.RESAMPLES, seed: int 
         rows = [DimensionRow(r.key, r.label, found[r.key]) for r in instrument.rows]
         rows.append(DimensionRow("overall", _("Overall"), found["overall"]))
         maturity.append(InstrumentChanges(instrument.key, instrument.title, rows))
+    answered = impact.answered_changes(taken)
     return Impact(
         project=project, supported=len(enterprises), staff=impact.before_after(staff),
-        turnover=impact.before_after(turnover), export_share=impact.export_share_change(taken), maturity=maturity,
+        turnover=impact.before_after(turnover), export_share=answered[impact.EXPORT_SHARE],
+        new_products=answered[impact.NEW_PRODUCTS], new_services=answered[impact.NEW_SERVICES], maturity=maturity,
         comparisons=[impact.compare_growth(treated, controls, m, resamples=resamples, seed=seed)
                      for m in impact.MEASURES],
         resamples=resamples,

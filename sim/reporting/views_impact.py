@@ -23,7 +23,9 @@ def impact(request: HttpRequest, project_id: int) -> HttpResponse:
     project = _project(request, project_id)
     data = selectors_impact.impact_of(project)
     figures = [(_("Staff (AWU)"), data.staff), (_("Turnover (SEK)"), data.turnover),
-               (_("Export share (%)"), data.export_share)]
+               (_("Export share (%)"), data.export_share),
+               (_("New products launched in the last 12 months"), data.new_products),
+               (_("New services launched in the last 12 months"), data.new_services)]
     return render(request, "reporting/impact.html", {
         "project": project, "data": data, "figures": figures, "active_nav": NAV, "min_group": rules_impact.MIN_GROUP,
         "level_pct": int(rules_impact.LEVEL * 100),

@@ -1,6 +1,7 @@
 """The REST API of assessments and growth plans: roles, scoping, conflicts, validation, OpenAPI."""
 
 import datetime as dt
+import json
 
 import pytest
 from django.test import Client
@@ -251,16 +252,18 @@ def test_instruments_list_and_detail(api_for, world):
     api = api_for(Role.AUDITOR)
     listing = api.get(f"{BASE}instruments/").json()
     assert {(i["key"], i["version"], i["kind"]) for i in listing} == {
-        (GROWTH, 1, "growth_interview"), (DIGITAL, 1, "maturity")}
+        (GROWTH, 2, "growth_interview"), (DIGITAL, 1, "maturity")}
     assert {i["title_en"] for i in listing} == {"SIM growth interview", "Digital maturity"}
     v1 = InstrumentVersion.objects.get(key=DIGITAL)
     InstrumentVersion.objects.create(key=DIGITAL, version=2, kind="maturity", title_sv="DM2", title_en="DM2",
                                      digest="d", definition={**v1.definition, "version": 2})
     latest = api.get(f"{BASE}instruments/").json()
-    assert {(i["key"], i["version"]) for i in latest} == {(GROWTH, 1), (DIGITAL, 2)}
-    assert len(api.get(f"{BASE}instruments/", {"all_versions": True}).json()) == 3
+    assert {(i["key"], i["version"]) for i in latest} == {(GROWTH, 2), (DIGITAL, 2)}
+    assert len(api.get(f"{BASE}instruments/", {"all_versions": True}).json()) == 4
     detail = api.get(f"{BASE}instruments/{GROWTH}/1").json()
-    assert detail["digest"] == InstrumentVersion.objects.get(key=GROWTH).digest
+    assert detail["digest"] == InstrumentVersion.objects.get(key=GROWTH, version=1).digest
+    assert "kf_new_products" not in json.dumps(detail["definition"])
+    assert "kf_new_products" in json.dumps(api.get(f"{BASE}instruments/{GROWTH}/2").json()["definition"])
     assert [s["id"] for s in detail["definition"]["sections"]][:2] == ["growth_ambition", "key_figures"]
     assert api.get(f"{BASE}instruments/{GROWTH}/7").status_code == 404
     assert api.get(f"{BASE}instruments/nope/1").status_code == 404

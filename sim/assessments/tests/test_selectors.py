@@ -104,7 +104,7 @@ def test_published_instruments_are_the_latest_versions():
     latest = {v.key: v for v in selectors.published_instruments()}
     assert set(latest) == {DIGITAL, GROWTH}
     assert latest[DIGITAL] == v2
-    assert latest[GROWTH].version == 1
+    assert latest[GROWTH].version == 2
     assert services.latest_instrument_version(DIGITAL) == v2
 
 
@@ -234,7 +234,7 @@ def test_sync_reports_an_edited_published_version_without_overwriting_it(instrum
     instrument_files.clear_cache()
     report = instrument_sync()
     assert report == {"added": [], "changed": [f"{GROWTH} v1"]}
-    assert "publish the change as v2" in caplog.text
+    assert "publish the change as v3" in caplog.text  # v2 is published already
     again = InstrumentVersion.objects.get(pk=stored.pk)
     assert (again.digest, again.title_en, again.definition) == (stored.digest, stored.title_en, stored.definition)
     assessment.refresh_from_db()

@@ -62,7 +62,7 @@ def test_start_uses_the_latest_version_and_audits(advisor, company):
     assessment = services.assessment_start(advisor, company, GROWTH, phase="follow_up",
                                            conducted_on=dt.date(2025, 5, 1))
     assert assessment.instrument_version.key == GROWTH
-    assert assessment.instrument_version.version == 1
+    assert assessment.instrument_version.version == 2
     assert (assessment.status, assessment.phase, assessment.led_by, assessment.created_by) == (
         "draft", "follow_up", advisor, advisor)
     event = _events(assessment, "create").get()

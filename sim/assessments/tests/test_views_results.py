@@ -8,8 +8,8 @@ import pytest
 from django.urls import reverse
 
 from sim.assessments import rules, selectors, services
-from sim.assessments.models import AssessmentStatus, InstrumentVersion, Need, NeedStatus
-from sim.assessments.tests.helpers import GROWTH, answer_required, completed_assessment, start
+from sim.assessments.models import AssessmentStatus, Need, NeedStatus
+from sim.assessments.tests.helpers import GROWTH, answer_required, complete, completed_assessment, start
 from sim.companies.tests.factories import CompanyFactory, CompanyRepresentativeFactory
 from sim.core.roles import Role
 
@@ -175,15 +175,18 @@ def test_compare_page_numbers_equal_rules_compare(client, advisor, company, comp
     assert root_count >= 2  # both series in the radar
 
 
-def test_compare_notes_different_versions(client, advisor, company, completed):
-    v1 = completed.instrument_version
-    definition = dict(v1.definition, version=2)
-    InstrumentVersion.objects.create(key=v1.key, version=2, kind=v1.kind, title_sv=v1.title_sv, title_en=v1.title_en,
-                                     digest="test-v2", definition=definition)
+def test_compare_notes_different_versions(client, advisor, company):
+    """A T0 answered with version 1 of the growth interview, a follow-up with version 2."""
+    earlier = complete(advisor, start(advisor, company, GROWTH, conducted_on=dt.date(2024, 3, 1), version=1), level=1)
     later = completed_assessment(advisor, company, GROWTH, level=3, conducted_on=dt.date(2025, 3, 1))
-    assert later.instrument_version.version == 2
-    html = login(client, advisor).get(reverse("assessments:compare", args=[completed.pk, later.pk])).content.decode()
+    assert (earlier.instrument_version.version, later.instrument_version.version) == (1, 2)
+    html = login(client, advisor).get(reverse("assessments:compare", args=[earlier.pk, later.pk])).content.decode()
     assert 'id="versions-differ"' in html
+    # Scoring did not change between the versions: every dimension lines up with a change.
+    for dimension in earlier.scores["dimensions"]:
+        row = re.search(rf'<tr id="change-{dimension}">(.*?)</tr>', html, re.S).group(1)
+        assert re.findall(r'<td class="num">([^<]*)</td>', row)[:2] != ["–", "–"], dimension
+        assert "–" not in re.findall(r'<td class="num">([^<]*)</td>', row)
 
 
 def test_compare_refuses_other_companies_and_instruments(client, advisor, company, completed):

@@ -36,8 +36,9 @@ def test_register_window_is_year_before_support_and_latest_after():
     assert impact.register_window({2023: Decimal(2), 2025: None}, 2024) is None
 
 
-def taken(company, phase, day, order=1, instrument="growth", export=None, **scores):
-    return Taken(company, instrument, phase, day, order, {k: Decimal(str(v)) for k, v in scores.items()}, export)
+def taken(company, phase, day, order=1, instrument="growth", answers=None, **scores):
+    return Taken(company, instrument, phase, day, order, {k: Decimal(str(v)) for k, v in scores.items()},
+                 {k: None if v is None else Decimal(str(v)) for k, v in (answers or {}).items()})
 
 
 def test_maturity_changes_t0_to_latest_follow_up():
@@ -63,11 +64,35 @@ def test_follow_up_before_the_t0_does_not_count():
 
 
 def test_export_share_change():
-    rows = [taken("a", "t0", D(2024, 1, 1), export=Decimal("10")),
-            taken("a", "follow_up", D(2025, 1, 1), order=2, export=Decimal("25")),
-            taken("b", "t0", D(2024, 1, 1), order=3, export=Decimal("0")),
-            taken("b", "follow_up", D(2025, 1, 1), order=4, export=None)]
-    assert impact.export_share_change(rows) == impact.Change(1, Decimal("10.0"), Decimal("25.0"), Decimal("15.0"))
+    rows = [taken("a", "t0", D(2024, 1, 1), answers={"export_share": 10}),
+            taken("a", "follow_up", D(2025, 1, 1), order=2, answers={"export_share": 25}),
+            taken("b", "t0", D(2024, 1, 1), order=3, answers={"export_share": 0}),
+            taken("b", "follow_up", D(2025, 1, 1), order=4, answers={"export_share": None})]
+    changes = impact.answered_changes(rows)
+    assert changes["export_share"] == impact.Change(1, Decimal("10.0"), Decimal("25.0"), Decimal("15.0"))
+    assert changes["new_products"] == changes["new_services"] == impact.Change(0, None, None, None)
+
+
+def test_new_products_and_services_count_only_pairs_asked_at_both():
+    """Worked example: a asked at both (1 → 3 products, 0 → 2 services); b's T0 was taken with a
+    version without the questions (absent), so b counts for the export share only; c answered 0
+    products at both; d's products were left blank at the follow-up."""
+    rows = [
+        taken("a", "t0", D(2024, 1, 1), answers={"export_share": 5, "new_products": 1, "new_services": 0}),
+        taken("a", "follow_up", D(2025, 1, 1), order=2,
+              answers={"export_share": 15, "new_products": 3, "new_services": 2}),
+        taken("b", "t0", D(2024, 1, 1), order=3, answers={"export_share": 20}),
+        taken("b", "follow_up", D(2025, 3, 1), order=4,
+              answers={"export_share": 30, "new_products": 4, "new_services": 1}),
+        taken("c", "t0", D(2024, 2, 1), order=5, answers={"new_products": 0, "new_services": 1}),
+        taken("c", "follow_up", D(2025, 2, 1), order=6, answers={"new_products": 0, "new_services": 1}),
+        taken("d", "t0", D(2024, 2, 1), order=7, answers={"new_products": 2}),
+        taken("d", "follow_up", D(2025, 2, 1), order=8, answers={"new_products": None}),
+    ]
+    changes = impact.answered_changes(rows)
+    assert changes["export_share"] == impact.Change(2, Decimal("12.5"), Decimal("22.5"), Decimal("10.0"))
+    assert changes["new_products"] == impact.Change(2, Decimal("0.5"), Decimal("1.5"), Decimal("1.0"))
+    assert changes["new_services"] == impact.Change(2, Decimal("0.5"), Decimal("1.5"), Decimal("1.0"))
 
 
 def test_unknown_phase_is_an_error():

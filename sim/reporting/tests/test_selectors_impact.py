@@ -49,9 +49,10 @@ def test_maturity_and_export_share_from_assessments(make_user):
     actor = make_user(Role.ADVISOR)
     alfa, gamma = world["alfa"], world["gamma"]
     complete_quickly(actor, start(actor, alfa, GROWTH, phase=AssessmentPhase.T0, conducted_on=D(2024, 1, 20)),
-                     level=1, kf_export_share="5")
+                     level=1, kf_export_share="5", kf_new_products="1", kf_new_services="0")
     follow_up = complete_quickly(actor, start(actor, alfa, GROWTH, phase=AssessmentPhase.FOLLOW_UP,
-                                              conducted_on=D(2025, 9, 1)), level=4, kf_export_share="20")
+                                              conducted_on=D(2025, 9, 1)), level=4, kf_export_share="20",
+                                 kf_new_products="3", kf_new_services="2")
     # gamma is not supported: its assessments do not count.
     complete_quickly(actor, start(actor, gamma, GROWTH, phase=AssessmentPhase.T0, conducted_on=D(2024, 1, 20)), level=1)
     complete_quickly(actor, start(actor, gamma, GROWTH, phase=AssessmentPhase.FOLLOW_UP, conducted_on=D(2025, 1, 20)),
@@ -59,6 +60,8 @@ def test_maturity_and_export_share_from_assessments(make_user):
     t0 = alfa.assessments.get(phase=AssessmentPhase.T0)
     data = selectors_impact.impact_of(world["project"], resamples=50)
     assert data.export_share == rules_impact.Change(1, Decimal("5.0"), Decimal("20.0"), Decimal("15.0"))
+    assert data.new_products == rules_impact.Change(1, Decimal("1.0"), Decimal("3.0"), Decimal("2.0"))
+    assert data.new_services == rules_impact.Change(1, Decimal("0.0"), Decimal("2.0"), Decimal("2.0"))
     [growth] = data.maturity
     assert growth.key == GROWTH
     rows = {r.key: r.change for r in growth.rows}
@@ -73,6 +76,28 @@ def test_maturity_and_export_share_from_assessments(make_user):
             assert change.change == (Decimal(str(after)) - Decimal(str(before))).quantize(Decimal("0.1"))
     assert rows["overall"].change > 0
     assert growth.rows[-1].key == "overall"
+
+
+def test_new_offerings_need_the_question_at_both_interviews(make_user):
+    """A T0 taken with version 1 (which does not ask for new products or services) and a follow-up
+    with version 2: the pair counts for the export share and maturity, not for new offerings."""
+    world = build_world()
+    actor = make_user(Role.ADVISOR)
+    alfa, beta = world["alfa"], world["beta"]
+    complete_quickly(actor, start(actor, alfa, GROWTH, phase=AssessmentPhase.T0, conducted_on=D(2024, 1, 20),
+                                  version=1), level=2, kf_export_share="10")
+    complete_quickly(actor, start(actor, alfa, GROWTH, phase=AssessmentPhase.FOLLOW_UP, conducted_on=D(2025, 9, 1)),
+                     level=3, kf_export_share="12", kf_new_products="4", kf_new_services="1")
+    complete_quickly(actor, start(actor, beta, GROWTH, phase=AssessmentPhase.T0, conducted_on=D(2024, 2, 1)),
+                     level=2, kf_new_products="0", kf_new_services="1")
+    complete_quickly(actor, start(actor, beta, GROWTH, phase=AssessmentPhase.FOLLOW_UP, conducted_on=D(2025, 8, 1)),
+                     level=3, kf_new_products="2", kf_new_services="1")
+    data = selectors_impact.impact_of(world["project"], resamples=50)
+    assert data.export_share.n == 1  # alfa only: beta left the export share blank
+    assert data.new_products == rules_impact.Change(1, Decimal("0.0"), Decimal("2.0"), Decimal("2.0"))  # beta
+    assert data.new_services == rules_impact.Change(1, Decimal("1.0"), Decimal("1.0"), Decimal("0.0"))
+    [growth] = data.maturity
+    assert {r.key: r.change.n for r in growth.rows}["overall"] == 2  # v1 and v2 scores compare
 
 
 def test_comparison_matches_by_stratum_and_years():

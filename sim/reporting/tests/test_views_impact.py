@@ -1,12 +1,15 @@
 """The impact page: who may open it, the before/after and comparison figures it shows, the message
 when the groups are too small, and that no comparison company is named."""
 
+import datetime as dt
 import math
 import re
 
 import pytest
 from django.urls import reverse
 
+from sim.assessments.models import AssessmentPhase
+from sim.assessments.tests.helpers import GROWTH, complete_quickly, start
 from sim.core.roles import Role
 from sim.programmes.tests.routing_builders import ANONYMOUS, english_settings
 
@@ -14,6 +17,7 @@ from .builders import build_world
 from .impact_builders import build_impact_world, expected_did
 
 pytestmark = pytest.mark.django_db
+D = dt.date
 READERS = {Role.ADMIN, Role.PROJECT_MANAGER, Role.FINANCE_OFFICER, Role.AUDITOR, Role.ADVISOR}
 
 
@@ -89,8 +93,26 @@ def test_before_after_table(client, make_user):
     assert rows[0] == ["Staff (AWU)", "2", "12.50", "13.00", "0.50"]
     assert rows[1][:2] == ["Turnover (SEK)", "2"]
     assert rows[2] == ["Export share (%)", "0", "–", "–", "–"]
-    assert "New products and services: not recorded" in html
+    assert rows[3] == ["New products launched in the last 12 months", "0", "–", "–", "–"]
+    assert rows[4] == ["New services launched in the last 12 months", "0", "–", "–", "–"]
+    assert "not recorded" not in html and 'id="impact-new-offerings"' in html
     assert "No supported enterprise has both a completed T0 assessment" in html
+
+
+def test_new_offerings_rows_show_the_interview_answers(client, make_user):
+    world = build_world()
+    actor = make_user(Role.ADVISOR)
+    for phase, day, products, services in ((AssessmentPhase.T0, D(2024, 1, 20), "1", "0"),
+                                           (AssessmentPhase.FOLLOW_UP, D(2025, 9, 1), "4", "1")):
+        complete_quickly(actor, start(actor, world["alfa"], GROWTH, phase=phase, conducted_on=day),
+                         kf_new_products=products, kf_new_services=services)
+    login(client, make_user, world, Role.PROJECT_MANAGER)
+    html = client.get(url(world)).content.decode()
+    table = re.search(r'data-section="before-after">(.*?)</table>', html, re.S).group(1)
+    cells = {re.sub(r"<[^>]+>", "", row.split("</th>")[0]).strip(): re.findall(r'<td class="num">(.*?)</td>', row)
+             for row in re.findall(r"<tr>(.*?)</tr>", table.split("<tbody>")[1], re.S)}
+    assert cells["New products launched in the last 12 months"] == ["1", "1.0", "4.0", "3.0"]
+    assert cells["New services launched in the last 12 months"] == ["1", "0.0", "1.0", "1.0"]
 
 
 def test_too_few_companies_explained(client, make_user):
