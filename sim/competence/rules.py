@@ -389,7 +389,8 @@ def protect(cube: Cube, *, min_companies: int = MIN_COMPANIES, rels: list[Relati
        suppressed.
     3. Audit: the suppressed cells as unknowns and every relation as an equation; if any primary
        cell is still determined by the published figures (its unit vector lies in the row space),
-       one more cell of a relation it is in is suppressed and we go back to 2.
+       one more cell of a relation it is in is suppressed (when all of those are suppressed already,
+       the nearest published cell linked to it through a chain of relations) and we go back to 2.
     """
     rels = relations(cube) if rels is None else rels
     cells = cube.cells
@@ -428,18 +429,38 @@ def protect(cube: Cube, *, min_companies: int = MIN_COMPANIES, rels: list[Relati
             break
         touched = []
         for key in sorted(exposed, key=_sort_key):
-            candidates = [
-                member for index in by_cell[key] for member in (rels[index].parent, *rels[index].children)
-                if member not in suppressed
-            ]
+            candidates = _nearest_published(key, rels, by_cell, suppressed)
             if candidates:
                 chosen = min(candidates, key=cost)
                 suppressed.add(chosen)
                 touched.extend(by_cell[chosen])
-        if not touched:  # nothing left to suppress around them (cannot happen: the cells would be 0)
+        if not touched:  # every connected cell is suppressed: cannot happen, the exposed cells would be 0
             break
         settle(touched)
     return Protection(primary=primary, suppressed=suppressed, rounds=rounds)
+
+
+def _nearest_published(key: Key, rels: list[Relation], by_cell: Mapping[Key, list[int]],
+                       suppressed: set[Key]) -> list[Key]:
+    """The published cells closest to ``key`` through relations: those sharing a relation with it,
+    else (every such cell already suppressed, the value still follows through a chain of relations)
+    those sharing one with the suppressed cells around it, and so on outwards."""
+    seen = {key}
+    frontier = [key]
+    while frontier:
+        found: list[Key] = []
+        further: list[Key] = []
+        for cell in frontier:
+            for index in by_cell[cell]:
+                for member in (rels[index].parent, *rels[index].children):
+                    if member in seen:
+                        continue
+                    seen.add(member)
+                    (further if member in suppressed else found).append(member)
+        if found:
+            return found
+        frontier = further
+    return []
 
 
 def _complement(relation: Relation, cells, suppressed: set[Key], min_companies: int, cost) -> Key | None:

@@ -410,6 +410,26 @@ facts_strategy = st.lists(
 )
 
 
+def test_a_cell_determined_through_a_chain_of_relations_is_protected():
+    """Found by the property below: after complementary suppression every relation of the county
+    cell (concept and group, 0–6 months, recruit, 2026Q2) had all its cells suppressed, yet the
+    published figures still gave its value through a chain of other relations. The audit must then
+    suppress a published cell further out."""
+    rows = [(1, "2380", "0-6", "recruit", "2026Q2", False)] * 4 + [
+        (1, "2281", "0-6", "recruit", "2026Q2", True), (1, "2281", "6-12", "upskill", "2026Q3", False),
+        (2, "2380", "0-6", "recruit", "2026Q3", False), (2, "2380", "0-6", "upskill", "2026Q2", True),
+        (3, "2380", "0-6", "recruit", "2026Q3", False), (3, "2380", "6-12", "recruit", "2026Q2", True)]
+    facts = [fact(company, concept=10, group=100, municipality=municipality, county=municipality[:2], horizon=horizon,
+                  kind=kind, people=1, quarter=quarter, covered=covered, urgency="low")
+             for company, municipality, horizon, kind, quarter, covered in rows]
+    cube = build_cube(facts)
+    protection = protect(cube)
+    rels = relations(cube)
+    assert protection.rounds >= 2
+    assert not _determined_exactly(rels, protection.suppressed, protection.primary)
+    assert not rules.determined_cells(rels, protection.suppressed, protection.primary)
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(facts_strategy)
 def test_no_published_cell_or_difference_reveals_a_small_cell(facts):
