@@ -428,12 +428,17 @@ def protect(cube: Cube, *, min_companies: int = MIN_COMPANIES, rels: list[Relati
         if not exposed:
             break
         touched = []
-        for key in sorted(exposed, key=_sort_key):
-            candidates = _nearest_published(key, rels, by_cell, suppressed)
-            if candidates:
-                chosen = min(candidates, key=cost)
-                suppressed.add(chosen)
-                touched.extend(by_cell[chosen])
+        # Cells sharing a relation with an exposed cell first; only when none of the exposed cells
+        # has one left, the nearest published cells further out (fewer cells suppressed in all).
+        for reach in (1, None):
+            for key in sorted(exposed, key=_sort_key):
+                candidates = _nearest_published(key, rels, by_cell, suppressed, reach=reach)
+                if candidates:
+                    chosen = min(candidates, key=cost)
+                    suppressed.add(chosen)
+                    touched.extend(by_cell[chosen])
+            if touched:
+                break
         if not touched:  # every connected cell is suppressed: cannot happen, the exposed cells would be 0
             break
         settle(touched)
@@ -441,13 +446,16 @@ def protect(cube: Cube, *, min_companies: int = MIN_COMPANIES, rels: list[Relati
 
 
 def _nearest_published(key: Key, rels: list[Relation], by_cell: Mapping[Key, list[int]],
-                       suppressed: set[Key]) -> list[Key]:
+                       suppressed: set[Key], *, reach: int | None = None) -> list[Key]:
     """The published cells closest to ``key`` through relations: those sharing a relation with it,
     else (every such cell already suppressed, the value still follows through a chain of relations)
-    those sharing one with the suppressed cells around it, and so on outwards."""
+    those sharing one with the suppressed cells around it, and so on outwards, at most ``reach``
+    relations away (``None``: no limit)."""
     seen = {key}
     frontier = [key]
-    while frontier:
+    steps = 0
+    while frontier and (reach is None or steps < reach):
+        steps += 1
         found: list[Key] = []
         further: list[Key] = []
         for cell in frontier:
