@@ -11,8 +11,10 @@ Two signals, fused (see ``docs/adr/0012-competence-matcher.md``):
 
 A concept's score for each signal is the best of its labels (per-concept max; the lexical score
 also counts, for half, the cosine with all its labels joined), and the two are fused by a weighted
-sum of the lexical score and the rescaled semantic cosine (:class:`Fusion`; weights tuned on the
-MELO development set, see the ADR). Label embeddings are computed once and kept on disk,
+sum of the lexical score and the rescaled semantic cosine, plus small bonuses for a label that is
+the head of a compound of the text or the whole text (:class:`Fusion`; weights tuned on the MELO
+development set, see the ADR). Swedish group labels are also matched by the names they stand for
+(:func:`label_variants`: "Bild-, ljud- och sändningstekniker" is found as "ljudtekniker"). Label embeddings are computed once and kept on disk,
 keyed by a hash of the label text (:class:`EmbeddingCache`): a taxonomy change embeds only new or
 changed labels.
 
@@ -34,7 +36,7 @@ import os
 import re
 import threading
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -62,6 +64,9 @@ DOCUMENT_WEIGHT = 0.5
 HEAD_BONUS = 0.1
 #: Shortest head considered (characters).
 MIN_HEAD = 4
+#: Bonus for a concept with a label equal to the whole text (in lexical form): an exact name of an
+#: occupation or skill is the strongest evidence there is, whatever the embeddings say.
+EXACT_BONUS = 0.1
 #: Character n-gram lengths of the lexical index.
 NGRAM_SIZES = (3, 4, 5)
 #: Texts embedded per call to the model (memory and progress granularity).
@@ -124,6 +129,52 @@ def lexical_form(text: str) -> str:
     ``/``) as spaces."""
     text = unicodedata.normalize("NFKC", str(text or "")).casefold()
     return " ".join(_NON_ALNUM.sub(" ", text).split())
+
+
+_LIST_TAIL = re.compile(r"\s*\b(?:m\.\s?fl|m\.\s?m|med flera|med mera)\.?(?=[\s,;]|$)", re.IGNORECASE)
+_OTHER = re.compile(r"^(?:övriga|övrigt|övrig)\s+", re.IGNORECASE)
+_COORDINATED = re.compile(r"((?:\w+-,?\s+)+)(?:och|eller|samt)\s+(\w+)", re.UNICODE)
+_PAIR = re.compile(r"^(\w+)\s+(?:och|eller)\s+(\w+)$", re.UNICODE)
+
+
+def label_variants(label: str, vocabulary: Collection[str] = frozenset()) -> list[str]:
+    """Other names a label stands for, as Swedish taxonomies write group labels (matched like labels,
+    never shown):
+
+    * without "m.fl." / "m.m." and a leading "Övriga": ``Övriga montörer m.fl.`` → ``montörer``;
+    * coordinated compounds spelt out: ``Bild-, ljud- och sändningstekniker`` → ``bildtekniker``,
+      ``ljudtekniker``, ``sändningstekniker`` (the shared head is the shortest ending of the last
+      word, at least :data:`MIN_HEAD` letters, that is a word of ``vocabulary``; without one the
+      compound is left alone);
+    * a pair of single words split: ``Arkivarier och museitjänstemän`` → ``Arkivarier``,
+      ``museitjänstemän``.
+
+    ``vocabulary`` is the lower-case words of all labels of the taxonomy."""
+    text = " ".join(str(label or "").split())
+    stripped = _OTHER.sub("", _LIST_TAIL.sub("", text)).strip(" ,;")
+    stripped = re.sub(r"\s+,", ",", stripped)
+    found: list[str] = [stripped] if stripped else []
+    match = _COORDINATED.search(stripped)
+    if match:
+        last = match.group(2)
+        head = next((last[i:].lower() for i in range(len(last) - MIN_HEAD, 0, -1) if last[i:].lower() in vocabulary),
+                    None)
+        if head:
+            before, after = stripped[:match.start()], stripped[match.end():]
+            for first in re.findall(r"(\w+)-", match.group(1)):
+                found.append(f"{before}{first.lower()}{head}{after}")
+            found.append(f"{before}{last}{after}")
+    else:
+        pair = _PAIR.match(stripped)
+        if pair:
+            found.extend(pair.groups())
+    own = lexical_form(text)
+    result: dict[str, None] = {}
+    for variant in found:
+        variant = " ".join(variant.split())
+        if variant and lexical_form(variant) != own and len(lexical_form(variant)) >= MIN_HEAD:
+            result.setdefault(variant, None)
+    return list(result)
 
 
 def char_ngrams(text: str, sizes: Sequence[int] = NGRAM_SIZES) -> dict[str, int]:
@@ -330,6 +381,7 @@ class Signals:
     lexical: np.ndarray  # n-gram score: best label and concept document (see Fusion)
     semantic: np.ndarray | None  # best label's e5 cosine; None without embeddings
     heads: np.ndarray  # 1 where a label of the concept is the head of a compound word of the text
+    exact: np.ndarray | None = None  # 1 where a label of the concept is the whole text (lexical form)
 
 
 @dataclass(frozen=True)
@@ -340,7 +392,7 @@ class Fusion:
                    + document_weight × n-gram cosine with all labels of the concept joined
         semantic = max(0, (best label's e5 cosine − semantic_floor) / (1 − semantic_floor))
         score    = (lexical_weight × lexical + (1 − lexical_weight) × semantic
-                    + head_bonus × head) / (1 + head_bonus)
+                    + head_bonus × head + exact_bonus × exact) / (1 + head_bonus + exact_bonus)
 
     Without embeddings ``lexical_weight`` is taken as 1."""
 
@@ -348,6 +400,7 @@ class Fusion:
     semantic_floor: float = SEMANTIC_FLOOR
     document_weight: float = DOCUMENT_WEIGHT
     head_bonus: float = HEAD_BONUS
+    exact_bonus: float = EXACT_BONUS
 
     def combine(self, signals: Signals) -> np.ndarray:
         if signals.semantic is None:
@@ -355,8 +408,9 @@ class Fusion:
         else:
             rescaled = np.clip((signals.semantic - self.semantic_floor) / (1.0 - self.semantic_floor), 0.0, 1.0)
             score = self.lexical_weight * signals.lexical + (1.0 - self.lexical_weight) * rescaled
-        if self.head_bonus:
-            score = (score + self.head_bonus * signals.heads) / (1.0 + self.head_bonus)
+        exact = signals.exact if signals.exact is not None else np.zeros_like(signals.heads)
+        score = (score + self.head_bonus * signals.heads + self.exact_bonus * exact) / (
+            1.0 + self.head_bonus + self.exact_bonus)
         return score.astype(np.float32)
 
 
@@ -372,6 +426,7 @@ class Matcher:
     lexical: LexicalIndex  # one row per label
     documents: LexicalIndex  # one row per concept: its labels joined
     heads: dict[str, np.ndarray]  # one-word label (lexical form) → indices of the concepts it labels
+    names: dict[str, np.ndarray]  # every label (lexical form) → indices of the concepts it labels
     label_vectors: np.ndarray | None  # one L2-normalised row per label, or None (lexical only)
     embedder: Embedder | None
     fusion: Fusion = field(default_factory=Fusion)
@@ -389,15 +444,20 @@ class Matcher:
         documents: list[str] = []
         starts: list[int] = []
         heads: dict[str, set[int]] = {}
+        names: dict[str, set[int]] = {}
+        concepts = [record for record in concepts if record.all_labels()]
+        vocabulary = {word.lower() for record in concepts for label in record.all_labels()
+                      for word in re.findall(r"\w+", label)}
         for record in concepts:
             texts = record.all_labels()
-            if not texts:
-                continue
+            for label in list(texts):
+                texts.extend(v for v in label_variants(label, vocabulary) if v not in texts)
             starts.append(len(labels))
             labels.extend(texts)
             documents.append(" ; ".join(texts))
             for text in texts:
                 form = lexical_form(text)
+                names.setdefault(form, set()).add(len(records))
                 if len(form) >= MIN_HEAD and " " not in form:
                     heads.setdefault(form, set()).add(len(records))
             records.append(record)
@@ -415,6 +475,7 @@ class Matcher:
             lexical=LexicalIndex(labels),
             documents=LexicalIndex(documents),
             heads={form: np.asarray(sorted(found), dtype=np.int64) for form, found in heads.items()},
+            names={form: np.asarray(sorted(found), dtype=np.int64) for form, found in names.items()},
             label_vectors=vectors,
             embedder=embedder if vectors is not None else None,
             fusion=fusion or Fusion(),
@@ -449,22 +510,26 @@ class Matcher:
         """Every signal for each text and concept, each ``(len(texts), len(self))``."""
         lexical = np.zeros((len(texts), len(self.concepts)), dtype=np.float32)
         heads = np.zeros_like(lexical)
+        exact = np.zeros_like(lexical)
         if not self.concepts or not texts:
-            return Signals(lexical, lexical.copy() if self.semantic else None, heads)
+            return Signals(lexical, lexical.copy() if self.semantic else None, heads, exact)
         share = self.fusion.document_weight
         for row, text in enumerate(texts):
             lexical[row] = (1.0 - share) * self._per_concept_max(self.lexical.scores(text))
             if share:
                 lexical[row] += share * self.documents.scores(text)
             heads[row, self.compound_heads(text)] = 1.0
+            named = self.names.get(lexical_form(text))
+            if named is not None:
+                exact[row, named] = 1.0
         if not self.semantic:
-            return Signals(lexical, None, heads)
+            return Signals(lexical, None, heads, exact)
         semantic = np.zeros_like(lexical)
         for start in range(0, len(texts), EMBED_BATCH):
             chunk = [" ".join(text.split()) or " " for text in texts[start:start + EMBED_BATCH]]
             cosines = self.embedder.queries(chunk) @ self.label_vectors.T
             semantic[start:start + len(chunk)] = self._per_concept_max(cosines)
-        return Signals(lexical, semantic, heads)
+        return Signals(lexical, semantic, heads, exact)
 
     def concept_scores(self, texts: Sequence[str]) -> np.ndarray:
         """The fused score of every concept for each text: ``(len(texts), len(self))``."""

@@ -190,6 +190,66 @@ def test_compound_heads():
     assert all(0 < s.score <= 1 for s in with_heads.rank("speditör speditör"))
 
 
+@pytest.mark.parametrize(
+    ("label", "expected"),
+    [
+        ("Bild-, ljud- och sändningstekniker", ["bildtekniker", "ljudtekniker", "sändningstekniker"]),
+        ("Hotell- och kontorsstädare m.fl.", ["Hotell- och kontorsstädare", "hotellstädare", "kontorsstädare"]),
+        ("Bil- och motorcykelförare", ["bilförare", "motorcykelförare"]),  # the shortest known head
+        ("Processoperatörer vid stål- och metallverk", ["Processoperatörer vid stålverk",
+                                                        "Processoperatörer vid metallverk"]),
+        ("Övriga montörer m.fl.", ["montörer"]),
+        ("Civilingenjörer m.fl., kemi", ["Civilingenjörer, kemi"]),
+        ("Maskinoperatörer, livsmedelsindustri m.m.", ["Maskinoperatörer, livsmedelsindustri"]),
+        ("Arkivarier och museitjänstemän", ["Arkivarier", "museitjänstemän"]),
+        ("svetsare", []),
+        ("MIG/MAG-svetsare", []),
+        ("Sjuksköterskor, barnmorskor", []),
+        ("Forskare och ingenjörer inom fysik", []),  # not a pair of single words
+        ("Yrken inom skogsbruk, fiske och jakt", []),
+        ("El- och", []),
+        ("", []),
+    ],
+)
+def test_label_variants(label, expected):
+    vocabulary = {"tekniker", "städare", "förare", "cykelförare", "verk", "montörer"}
+    assert matching.label_variants(label, vocabulary) == expected
+
+
+def test_coordinated_compound_without_a_known_head_is_left_alone():
+    assert matching.label_variants("Kyl- och värmepumpstekniker", set()) == []
+
+
+def test_variants_find_group_labels():
+    """A Swedish group label names several occupations at once; each is found by its own name."""
+    concepts = [ConceptRecord(1, f"{BASE}occupation/g", "occupation", "Bild-, ljud- och sändningstekniker"),
+                ConceptRecord(2, f"{BASE}occupation/t", "occupation", "tekniker"),
+                ConceptRecord(3, f"{BASE}occupation/l", "occupation", "ljuddesigner"),
+                ConceptRecord(4, f"{BASE}occupation/k", "occupation", "Övriga kontorsstädare m.fl.")]
+    matcher = Matcher.build(concepts, embedder=None)
+    assert matcher.rank("ljudtekniker")[0].concept_id == 1
+    assert matcher.rank("kontorsstädare")[0].concept_id == 4
+    # Variants are matched, never shown: the suggestion keeps the concept's own label.
+    assert matcher.rank("ljudtekniker")[0].label == "Bild-, ljud- och sändningstekniker"
+
+
+def test_exact_label_gets_the_exact_bonus():
+    concepts = [ConceptRecord(1, f"{BASE}occupation/a", "occupation", "processoperatör, papper"),
+                ConceptRecord(2, f"{BASE}occupation/b", "occupation", "processoperatör, pappersmassa",
+                              labels=("processoperatör papper och massa",))]
+    without = Matcher.build(concepts, embedder=None, fusion=Fusion(exact_bonus=0.0))
+    with_exact = Matcher.build(concepts, embedder=None)
+    signals = with_exact.signals(["Processoperatör – papper"])
+    assert signals.exact.tolist() == [[1.0, 0.0]]  # case, punctuation and dashes do not matter
+    gap = {}
+    for name, matcher in (("without", without), ("with", with_exact)):
+        found = matcher.rank("Processoperatör, papper")
+        assert found[0].concept_id == 1
+        gap[name] = found[0].score - found[1].score
+    assert gap["with"] > gap["without"]
+    assert 0 < with_exact.rank("processoperatör papper")[0].score <= 1
+
+
 # --- semantic signal ----------------------------------------------------------------------------
 
 
