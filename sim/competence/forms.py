@@ -108,3 +108,16 @@ class ReportFilterForm(forms.Form):
 
 
 SUGGEST_KINDS = [("", _("Occupations and skills")), *ConceptKind.choices]
+
+
+class NeedReferForm(forms.Form):
+    """Refer a company to an education offering for one of its needs: in which project, and a note."""
+
+    project = forms.ModelChoiceField(label=_("Project"), queryset=None, empty_label=None,
+                                     help_text=_("The referral and its offer belong to this project."))
+    notes = forms.CharField(label=_("Notes"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
+                            help_text=_("Left empty, the note names the need and the number of people."))
+
+    def __init__(self, *args, projects, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["project"].queryset = projects

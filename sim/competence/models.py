@@ -218,3 +218,34 @@ class OfferingConcept(models.Model):
 
     def __str__(self) -> str:
         return f"{self.offering_id} → {self.concept_id}"
+
+
+class OfferingOffer(models.Model):
+    """The project's offer (:class:`sim.programmes.models.Offer`, kind course) that stands for an
+    education offering, so that companies can be referred to it like to any offer of the project.
+    Created the first time a company of the project is referred to the offering."""
+
+    offering = models.ForeignKey(EducationOffering, on_delete=models.PROTECT, related_name="programme_offers")
+    project = models.ForeignKey("programmes.Project", on_delete=models.PROTECT, related_name="+")
+    offer = models.OneToOneField("programmes.Offer", on_delete=models.PROTECT, related_name="education_offering_link")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["offering", "project"], name="offeringoffer_once_per_project")]
+
+    def __str__(self) -> str:
+        return f"{self.offering_id} → {self.offer_id}"
+
+
+class NeedReferral(models.Model):
+    """Slussning till utbildning: a referral made for a competence need, to an education offering."""
+
+    need = models.ForeignKey(CompetenceNeed, on_delete=models.CASCADE, related_name="referral_links")
+    referral = models.OneToOneField("programmes.Referral", on_delete=models.CASCADE, related_name="competence_need_link")
+    offering = models.ForeignKey(EducationOffering, on_delete=models.PROTECT, related_name="need_referrals")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.need_id} → {self.referral_id}"

@@ -22,6 +22,7 @@ from .models import (
     EducationOffering,
     MatchCorrection,
     NeedConcept,
+    NeedReferral,
     OfferingConcept,
     ProviderStaff,
 )
@@ -51,7 +52,8 @@ def needs_visible_to(user) -> QuerySet[CompetenceNeed]:
     else:
         return CompetenceNeed.objects.none()
     return qs.select_related("municipality", "company").prefetch_related(
-        Prefetch("links", queryset=NeedConcept.objects.select_related("concept").order_by("-confirmed", "-score", "id")))
+        Prefetch("links", queryset=NeedConcept.objects.select_related("concept").order_by("-confirmed", "-score", "id")),
+        Prefetch("referral_links", queryset=NeedReferral.objects.select_related("referral", "offering")))
 
 
 def needs_of(user, company) -> list[CompetenceNeed]:

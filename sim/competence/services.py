@@ -24,8 +24,10 @@ from .models import (
     EducationOffering,
     MatchCorrection,
     NeedConcept,
+    NeedReferral,
     OfferingConcept,
     OfferingKind,
+    OfferingOffer,
 )
 
 Action = AuditEvent.Action
@@ -252,3 +254,57 @@ def offering_update(actor, offering: EducationOffering, *, concept_ids: Iterable
     if before != after:
         audit_record(actor, Action.UPDATE, offering, before=before, after=after, scope=offering.provider, source=audit_source)
     return offering
+
+
+# --- Referring a company to an education offering ---------------------------------------------
+
+
+def offering_offer(actor, offering: EducationOffering, project, *, audit_source: str = Source.WEB):
+    """The project's offer that stands for ``offering`` (kind course, the offering's provider, its
+    seats), created and audited the first time; referrals to the offering point to it."""
+    from sim.programmes.models import Offer, SupportForm
+    from sim.programmes.projects import projects_for
+
+    if getattr(actor, "pk", None) is not None and not projects_for(actor).filter(pk=project.pk).exists():
+        raise ValidationError({"project": _("You are not a member of the project %(project)s.") % {"project": project.name}})
+    link = OfferingOffer.objects.select_related("offer").filter(offering=offering, project=project).first()
+    if link is not None:
+        return link.offer
+    offer = Offer.objects.create(
+        project=project, title_sv=offering.name[:255], title_en=offering.name[:255], kind=Offer.Kind.COURSE,
+        provider=offering.provider, description_sv=offering.description, capacity=offering.seats,
+        support_form=SupportForm.NON_FINANCIAL, active=True,
+    )
+    OfferingOffer.objects.create(offering=offering, project=project, offer=offer)
+    audit_record(actor, Action.CREATE, offer,
+                 after=snapshot(offer, ["project", "title_sv", "kind", "provider", "capacity", "support_form"]),
+                 scope=project, source=audit_source,
+                 message=_("Offer for the education offering %(offering)s") % {"offering": offering.name})
+    return offer
+
+
+@transaction.atomic
+def need_refer(actor, need: CompetenceNeed, offering: EducationOffering, project, *, advisor=None, notes: str = "",
+               audit_source: str = Source.WEB):
+    """Refer the need's company to an education offering in ``project`` (status proposed), through
+    the project's offer for the offering (:func:`offering_offer`), and remember the need it was for.
+    The referral then follows its statuses like any other (a started referral counts as support)."""
+    from sim.programmes import services as programmes
+
+    # As stored now, not as the caller last read them.
+    need = CompetenceNeed.objects.select_for_update().select_related("company").get(pk=need.pk)
+    offering = EducationOffering.objects.select_related("provider").get(pk=offering.pk)
+    if need.status != CompetenceNeed.Status.OPEN:
+        raise ValidationError(_("Only an open need can be referred to an education offering."))
+    if not offering.active:
+        raise ValidationError({"offering": _("The education offering %(offering)s is no longer active.") % {
+            "offering": offering.name}})
+    offer = offering_offer(actor, offering, project, audit_source=audit_source)
+    text = notes.strip() or _("Competence need: %(need)s (%(people)s people)") % {"need": need.text, "people": need.people}
+    referral = programmes.referral_create(actor, need.company, offer, advisor=advisor, notes=text, project=project,
+                                          source=audit_source)
+    NeedReferral.objects.create(need=need, referral=referral, offering=offering)
+    audit_record(actor, Action.UPDATE, need, scope=need.company, source=audit_source,
+                 after={"referral": referral.pk, "offering": offering.pk},
+                 message=_("Referred to the education offering %(offering)s") % {"offering": offering.name})
+    return referral

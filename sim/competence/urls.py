@@ -15,6 +15,7 @@ urlpatterns = [
     path("companies/<int:company_id>/needs/from-interview/", views.needs_from_interview, name="needs-from-interview"),
     path("needs/<int:pk>/edit/", views.need_edit, name="need-edit"),
     path("needs/<int:pk>/status/", views.need_status, name="need-status"),
+    path("needs/<int:pk>/refer/<int:offering_id>/", views.need_refer, name="need-refer"),
     path("offerings/", views.offering_list, name="offerings"),
     path("offerings/new/", views.offering_create, name="offering-create"),
     path("offerings/import/", views.offering_import, name="offering-import"),

@@ -20,8 +20,8 @@ from django.views.decorators.http import require_POST
 from sim.companies.selectors import company_for_user
 
 from . import rules, selectors, selectors_taxonomy, services
-from .forms import NeedForm, NeedStatusForm, OfferingForm, OfferingImportForm, ReportFilterForm
-from .models import CompetenceNeed, Concept, ConceptKind
+from .forms import NeedForm, NeedReferForm, NeedStatusForm, OfferingForm, OfferingImportForm, ReportFilterForm
+from .models import CompetenceNeed, Concept, ConceptKind, EducationOffering
 
 GROWTH_INTERVIEW = "sim-growth-interview"
 
@@ -98,6 +98,8 @@ def company_competence_context(request, company) -> dict | None:
                      .order_by("-completed_at").first())
     return {"company": company, "rows": rows, "interview": interview,
             "can_add": user.has_perm("competence.add_competenceneed"),
+            "can_refer": user.has_perm("programmes.add_referral") and not company.is_archived,
+            "can_view_referrals": user.has_perm("programmes.view_referral"),
             "can_change": user.has_perm("competence.change_competenceneed")}
 
 
@@ -193,6 +195,42 @@ def need_status(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.error(request, _("Choose one of the options."))
     return redirect(_company_url(need.company))
+
+
+@login_required
+def need_refer(request: HttpRequest, pk: int, offering_id: int) -> HttpResponse:
+    """Refer the company to an education offering for this need (a referral in one of my projects)."""
+    from sim.programmes.models import ProjectStatus
+    from sim.programmes.projects import projects_for
+
+    _require(request, "programmes.add_referral", "competence.view_competenceneed")
+    need = selectors.need_for_user(request.user, pk)
+    if need is None:
+        raise Http404(_("No such need."))
+    offering = EducationOffering.objects.select_related("provider", "municipality").filter(pk=offering_id).first()
+    if offering is None:
+        raise Http404(_("No such education offering."))
+    projects = projects_for(request.user).exclude(status=ProjectStatus.CLOSED).order_by("name")
+    initial = {"project": need.project_id if need.project_id and projects.filter(pk=need.project_id).exists()
+               else getattr(projects.first(), "pk", None)}
+    form = NeedReferForm(request.POST or None, projects=projects, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            referral = services.need_refer(request.user, need, offering, form.cleaned_data["project"],
+                                           notes=form.cleaned_data["notes"])
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("%(company)s was referred to %(offering)s.") % {
+                "company": need.company.name, "offering": offering.name})
+            return redirect(reverse("programmes:referral", args=[referral.pk]))
+    match = next((m for m in selectors.offerings_for_need(need, today=timezone.localdate())
+                  if m.offering.pk == offering.pk), None)
+    return render(request, "competence/need_refer.html", {
+        "form": form, "need": need, "company": need.company, "offering": offering, "match": match,
+        "earlier": need.referral_links.select_related("referral", "offering").filter(offering=offering),
+        "active_nav": "companies",
+    })
 
 
 @login_required

@@ -227,6 +227,8 @@ NOT_EXPORTED = {
     "competence.providerstaff": "education providers' user accounts, not project data",
     "competence.educationoffering": "education providers' catalogue, not project data",
     "competence.offeringconcept": "education providers' catalogue, not project data",
+    "competence.offeringoffer": "ties a project offer to the providers' catalogue (not exported); the offer is",
+    "competence.needreferral": "ties a referral to the providers' catalogue (not exported); the referral and need are",
 }
 EXPORT_APPS = ("companies", "programmes", "assessments", "activities", "finance", "competence", "stateaid", "reporting")
 
