@@ -35,6 +35,24 @@ def pytest_runtest_teardown(item, nextitem):
     return result
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_stray_database_sessions(django_db_setup, django_db_blocker):
+    """On PostgreSQL, end other sessions on the test database before it is dropped.
+
+    A browser journey can leave one connection open after the test (opened in the last moments of
+    the test, idle after a COMMIT, outside the main thread's connection: the live server and
+    Playwright's event loop are involved). Django then cannot drop the test database ("is being
+    accessed by other users") and leaves it behind; ending those sessions first lets it drop."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                       "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+
+
 @pytest.fixture
 def make_user(db):
     from sim.core.tests.factories import UserFactory
