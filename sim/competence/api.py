@@ -93,6 +93,49 @@ def company_need_create(request: HttpRequest, company_id: int, payload: NeedIn):
     return Status(201, _need_out(selectors.need_for_user(request.user, need.pk)))
 
 
+class NeedReferralIn(Schema):
+    offering_id: int
+    project_id: int
+    notes: str = ""
+
+
+class NeedReferralOut(Schema):
+    referral_id: int
+    offer_id: int
+    project_id: int
+    company_id: int
+    offering_id: int
+    status: str
+
+
+@router.post("/needs/{need_id}/referrals/", response={201: NeedReferralOut})
+def need_referral_create(request: HttpRequest, need_id: int, payload: NeedReferralIn):
+    """Refer the need's company to an education offering in one of my projects (a referral to the
+    project's offer for the offering; see ``services.need_refer``)."""
+    from sim.programmes.projects import projects_for
+
+    from .models import EducationOffering
+
+    _require(request, "programmes.add_referral")
+    _require(request, "competence.view_competenceneed")
+    need = selectors.need_for_user(request.user, need_id)
+    if need is None:
+        raise HttpError(404, "No such need.")
+    offering = EducationOffering.objects.filter(pk=payload.offering_id).first()
+    if offering is None:
+        raise HttpError(422, "offering_id: no such education offering.")
+    project = projects_for(request.user).filter(pk=payload.project_id).first()
+    if project is None:
+        raise HttpError(422, "project_id: not one of your projects.")
+    try:
+        referral = services.need_refer(request.user, need, offering, project, notes=payload.notes,
+                                       audit_source=AuditEvent.Source.API)
+    except ValidationError as exc:
+        raise HttpError(422, _messages(exc)) from None
+    return Status(201, NeedReferralOut(referral_id=referral.pk, offer_id=referral.offer_id, project_id=project.pk,
+                                       company_id=need.company_id, offering_id=offering.pk, status=referral.status))
+
+
 class SuggestionOut(Schema):
     concept_id: int
     uri: str

@@ -176,3 +176,59 @@ def test_refer_page_in_swedish(client, world, settings):
     with translation.override("sv"):
         page = client.get(url(world), HTTP_ACCEPT_LANGUAGE="sv").content.decode()
     assert "Slussa in till en utbildning" in page and "Slussa in företaget" in page and "2 personer" in page
+
+
+# --- the API -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", [ANONYMOUS, *Role])
+def test_api_refer_per_role(world, make_user, role):
+    from django.test import Client
+
+    from sim.core import services as core_services
+
+    headers = {}
+    if role != ANONYMOUS:
+        user = make_user(role)
+        if role == Role.COMPANY_REPRESENTATIVE:
+            CompanyRepresentativeFactory(company=world["company"], user=user)
+        if role != Role.ADMIN:
+            world["project"].memberships.create(user=user)
+        _token, secret = core_services.api_token_create(user, "test")
+        headers = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+    response = Client().post(f"/api/competence/needs/{world['need'].pk}/referrals/",
+                             {"offering_id": world["offering"].pk, "project_id": world["project"].pk},
+                             content_type="application/json", **headers)
+    expected = 401 if role == ANONYMOUS else (201 if role in REFERRERS else 403)
+    assert response.status_code == expected, response.content[:300]
+    if expected == 201:
+        referral = Referral.objects.get()
+        assert response.json() == {"referral_id": referral.pk, "offer_id": referral.offer_id,
+                                   "project_id": world["project"].pk, "company_id": world["company"].pk,
+                                   "offering_id": world["offering"].pk, "status": "proposed"}
+        assert AuditEvent.objects.filter(object_type="programmes.referral", source="api").exists()
+    else:
+        assert not Referral.objects.exists()
+
+
+def test_api_refer_refusals(world, make_user):
+    from django.test import Client
+
+    from sim.core import services as core_services
+
+    _token, secret = core_services.api_token_create(world["advisor"], "test")
+    client, headers = Client(), {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+
+    def post(need_id, **payload):
+        body = {"offering_id": world["offering"].pk, "project_id": world["project"].pk} | payload
+        return client.post(f"/api/competence/needs/{need_id}/referrals/", body, content_type="application/json",
+                           **headers)
+
+    assert post(999999).status_code == 404
+    assert "offering_id" in post(world["need"].pk, offering_id=999999).json()["detail"]
+    foreign = make_project(make_user(Role.PROJECT_MANAGER), code="other")
+    assert "project_id" in post(world["need"].pk, project_id=foreign.pk).json()["detail"]
+    assert post(world["need"].pk).status_code == 201
+    again = post(world["need"].pk)
+    assert again.status_code == 422 and "already" in again.json()["detail"]
+    assert Referral.objects.count() == 1
