@@ -330,6 +330,17 @@ def test_commands_write_and_read_the_file(db, tmp_path):
     assert without_time(json.loads(again.read_text(encoding="utf-8"))) == without_time(exported)
 
 
+def test_commands_refuse_an_unknown_user(db, tmp_path, document):
+    build_project()
+    path = tmp_path / "ix.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    for args in (("export_project", "ix-test", str(tmp_path / "out.json")), ("import_project", str(path))):
+        with pytest.raises(CommandError, match="No user with the username nobody") as info:
+            call_command(*args, "--user", "nobody", stdout=io.StringIO())
+        assert info.value.returncode == 1
+    assert not (tmp_path / "out.json").exists()
+
+
 def test_import_command_refuses_and_lists_the_problems(db, tmp_path, document):
     document["interventions"][0]["company"] = "5560000001"
     path = tmp_path / "bad.json"

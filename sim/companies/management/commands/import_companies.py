@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
 from sim.companies.importer import ImportResult, import_companies
+from sim.core.commands import actor_by_username, refusal, write_problems
 from sim.core.models import AuditEvent
 
 
@@ -34,7 +34,7 @@ class Command(BaseCommand):
         parser.add_argument("--user", help="Record this user (username) as the one who imported, in the audit trail.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        actor = self._actor(options.get("user"))
+        actor = actor_by_username(options.get("user"))
         as_json = options["as_json"]
         source = options["file"]
         progress_bar = None
@@ -63,24 +63,9 @@ class Command(BaseCommand):
         else:
             self._report(result)
         if result.fatal or (result.error_count and not (options["skip_invalid"] and result.written)):
-            if result.fatal:
-                message = result.errors[0].message
-            elif options["dry_run"]:
-                message = _("The file has %(count)d errors.") % {"count": result.error_count}
-            else:
-                message = _("The file has %(count)d errors; nothing was imported.") % {"count": result.error_count}
-            raise CommandError(message, returncode=1)
+            raise refusal(result, dry_run=options["dry_run"])
 
     # --- helpers -----------------------------------------------------------------------------
-
-    @staticmethod
-    def _actor(username: str | None):
-        if not username:
-            return None
-        user = get_user_model().objects.filter(username=username).first()
-        if user is None:
-            raise CommandError(_("No user with the username %(name)s.") % {"name": username}, returncode=1)
-        return user
 
     def _is_terminal(self) -> bool:
         try:
@@ -109,18 +94,9 @@ class Command(BaseCommand):
 
     def _report(self, result: ImportResult) -> None:
         write = self.stdout.write
-        for warning in result.warnings:
-            self.stderr.write(self.style.WARNING(_("Warning: %(message)s") % {"message": warning}))
+        write_problems(self, result)
         if result.fatal:
             return
-        for error in result.listed_errors():
-            if error["row"] is None:
-                line = error["message"]
-            elif error["column"]:
-                line = _("Row %(row)s, column “%(column)s”: %(message)s") % error
-            else:
-                line = _("Row %(row)s: %(message)s") % error
-            self.stderr.write(self.style.ERROR(line))
         counts = {"created": result.created, "updated": result.updated, "unchanged": result.unchanged}
         if result.dry_run:
             summary = _("Dry run, nothing written: %(created)d to create, %(updated)d to update, %(unchanged)d unchanged.")

@@ -20,13 +20,13 @@ import json
 import sys
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from sim.competence import taxonomy
 from sim.competence.esco_import import ESCO_BROADER, ESCO_CSV, FORMATS, TaxonomyImportResult
 from sim.competence.services_taxonomy import taxonomy_import
+from sim.core.commands import actor_by_username, refusal, write_problems
 from sim.core.models import AuditEvent
 
 
@@ -50,7 +50,7 @@ class Command(BaseCommand):
         file_format = options["file_format"]
         if file_format == ESCO_CSV and not options.get("kind"):
             raise CommandError(_("Say which kind of concepts the file holds: --kind occupation or --kind skill."), returncode=1)
-        actor = self._actor(options.get("user"))
+        actor = actor_by_username(options.get("user"))
         source = options["file"]
         common = {
             "file_format": file_format, "kind": options.get("kind"), "language": options.get("language"),
@@ -67,36 +67,12 @@ class Command(BaseCommand):
         else:
             self._report(result)
         if not result.ok:
-            if result.fatal:
-                message = result.errors[0].message
-            elif options["dry_run"]:
-                message = _("The file has %(count)d errors.") % {"count": result.error_count}
-            else:
-                message = _("The file has %(count)d errors; nothing was imported.") % {"count": result.error_count}
-            raise CommandError(message, returncode=1)
-
-    @staticmethod
-    def _actor(username: str | None):
-        if not username:
-            return None
-        user = get_user_model().objects.filter(username=username).first()
-        if user is None:
-            raise CommandError(_("No user with the username %(name)s.") % {"name": username}, returncode=1)
-        return user
+            raise refusal(result, dry_run=options["dry_run"])
 
     def _report(self, result: TaxonomyImportResult) -> None:
-        for warning in result.warnings:
-            self.stderr.write(self.style.WARNING(_("Warning: %(message)s") % {"message": warning}))
+        write_problems(self, result)
         if result.fatal:
             return
-        for error in result.listed_errors():
-            if error["row"] is None:
-                line = error["message"]
-            elif error["column"]:
-                line = _("Row %(row)s, column “%(column)s”: %(message)s") % error
-            else:
-                line = _("Row %(row)s: %(message)s") % error
-            self.stderr.write(self.style.ERROR(line))
         if not result.ok:
             return
         counts = {"created": result.created, "updated": result.updated, "unchanged": result.unchanged}

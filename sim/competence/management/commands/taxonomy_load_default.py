@@ -11,12 +11,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from sim.competence.services_taxonomy import TaxonomyError, default_taxonomy_sync
 from sim.competence.taxonomy import DefaultTaxonomyError
+from sim.core.commands import actor_by_username
 from sim.core.models import AuditEvent
 
 
@@ -31,11 +31,7 @@ class Command(BaseCommand):
         parser.add_argument("--user", help="Record this user (username) in the audit trail.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        actor = None
-        if options.get("user"):
-            actor = get_user_model().objects.filter(username=options["user"]).first()
-            if actor is None:
-                raise CommandError(_("No user with the username %(name)s.") % {"name": options["user"]}, returncode=1)
+        actor = actor_by_username(options.get("user"))
         try:
             counts = default_taxonomy_sync(update=options["update"], dry_run=options["dry_run"], actor=actor,
                                            source=AuditEvent.Source.CLI)

@@ -12,11 +12,11 @@ import json
 import sys
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
+from sim.core.commands import actor_by_username, refusal, write_problems
 from sim.core.models import AuditEvent
 from sim.finance.cost_import import CostImportResult, import_costs
 from sim.programmes.models import Project
@@ -39,7 +39,7 @@ class Command(BaseCommand):
         project = Project.objects.filter(code=options["project"]).first()
         if project is None:
             raise CommandError(_("No project with the code %(code)s.") % {"code": options["project"]}, returncode=1)
-        actor = self._actor(options.get("user"))
+        actor = actor_by_username(options.get("user"))
         if options["file"] == "-":
             result = import_costs(project, sys.stdin.buffer, actor=actor, dry_run=options["dry_run"],
                                   source=AuditEvent.Source.CLI, name=_("standard input"))
@@ -51,36 +51,12 @@ class Command(BaseCommand):
         else:
             self._report(result)
         if result.fatal or result.error_count:
-            if result.fatal:
-                message = result.errors[0].message
-            elif options["dry_run"]:
-                message = _("The file has %(count)d errors.") % {"count": result.error_count}
-            else:
-                message = _("The file has %(count)d errors; nothing was imported.") % {"count": result.error_count}
-            raise CommandError(message, returncode=1)
-
-    @staticmethod
-    def _actor(username: str | None):
-        if not username:
-            return None
-        user = get_user_model().objects.filter(username=username).first()
-        if user is None:
-            raise CommandError(_("No user with the username %(name)s.") % {"name": username}, returncode=1)
-        return user
+            raise refusal(result, dry_run=options["dry_run"])
 
     def _report(self, result: CostImportResult) -> None:
-        for warning in result.warnings:
-            self.stderr.write(self.style.WARNING(_("Warning: %(message)s") % {"message": warning}))
+        write_problems(self, result)
         if result.fatal:
             return
-        for error in result.listed_errors():
-            if error["row"] is None:
-                line = error["message"]
-            elif error["column"]:
-                line = _("Row %(row)s, column “%(column)s”: %(message)s") % error
-            else:
-                line = _("Row %(row)s: %(message)s") % error
-            self.stderr.write(self.style.ERROR(line))
         if result.error_count:
             return
         if result.already_imported:

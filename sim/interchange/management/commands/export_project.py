@@ -10,11 +10,11 @@ import json
 import time
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from sim.core.audit import audit_record
+from sim.core.commands import actor_by_username
 from sim.core.models import AuditEvent
 from sim.interchange.exporting import ExportInconsistent, export_project
 from sim.programmes.models import Project
@@ -32,11 +32,7 @@ class Command(BaseCommand):
         project = Project.objects.filter(code=code).first()
         if project is None:
             raise CommandError(_("No project with the code %(code)s.") % {"code": code}, returncode=1)
-        actor = None
-        if user:
-            actor = get_user_model().objects.filter(username=user).first()
-            if actor is None:
-                raise CommandError(_("No user %(username)s.") % {"username": user}, returncode=1)
+        actor = actor_by_username(user)
         started = time.perf_counter()
         try:
             document = export_project(project)

@@ -10,10 +10,10 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
+from sim.core.commands import actor_by_username
 from sim.core.models import AuditEvent
 from sim.interchange.importing import ImportRefused, check_document, import_project, load
 
@@ -27,11 +27,7 @@ class Command(BaseCommand):
         parser.add_argument("--check", action="store_true", help="Only check the file against this database; write nothing.")
 
     def handle(self, *args: Any, file: str, user: str | None = None, check: bool = False, **options: Any) -> None:
-        actor = None
-        if user:
-            actor = get_user_model().objects.filter(username=user).first()
-            if actor is None:
-                raise CommandError(_("No user %(username)s.") % {"username": user}, returncode=1)
+        actor = actor_by_username(user)
         try:
             if file == "-":
                 text = sys.stdin.buffer.read()
