@@ -30,7 +30,6 @@ import csv
 import datetime as dt
 import io
 import json
-import marshal
 import os
 import queue
 import re
@@ -54,6 +53,7 @@ from django.utils.translation import gettext as _
 from sim.core.audit import _plain as audit_plain
 from sim.core.audit import actor_fields, diff
 from sim.core.models import AuditEvent
+from sim.core.spool import RowSpool
 
 from . import rules
 from .models import Company, CompanyStatus, KeyFigures, LegalForm, Municipality, OwnershipLink, SniCode
@@ -1367,38 +1367,22 @@ def _company_repr(name: str, org_number: str) -> str:
 # =============================================================================================
 
 
-class _Spool:
-    """The valid rows of the first pass, in batches on disk (``marshal``), for the second pass:
-    memory stays flat and the file is parsed only once."""
+class _Spool(RowSpool):
+    """The valid rows of the first pass, on disk for the second pass (memory stays flat and the file
+    is parsed only once); figures travel as text, since ``marshal`` has no ``Decimal``."""
 
     def __init__(self) -> None:
-        self.file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
-        self.pending: list[tuple] = []
-        self.count = 0
+        super().__init__(BATCH_SIZE)
 
     def add(self, row: ParsedRow) -> None:
         values = row.values
         for key in FIGURE_KEYS:
             if key in values:
-                values[key] = str(values[key])  # marshal has no Decimal
-        self.pending.append((row.row, row.org.digits, row.org.is_personal, values))
-        self.count += 1
-        if len(self.pending) >= BATCH_SIZE:
-            self._flush()
-
-    def _flush(self) -> None:
-        if self.pending:
-            marshal.dump(self.pending, self.file)
-            self.pending = []
+                values[key] = str(values[key])
+        super().add((row.row, row.org.digits, row.org.is_personal, values))
 
     def batches(self) -> Iterator[list[ParsedRow]]:
-        self._flush()
-        self.file.seek(0)
-        while True:
-            try:
-                records = marshal.load(self.file)
-            except EOFError:
-                return
+        for records in super().batches():
             batch = []
             for number, digits, personal, values in records:
                 for key in FIGURE_KEYS:
@@ -1406,9 +1390,6 @@ class _Spool:
                         values[key] = Decimal(values[key])
                 batch.append(ParsedRow(number, rules.OrgNumber(digits=digits, is_personal=personal), values))
             yield batch
-
-    def close(self) -> None:
-        self.file.close()
 
 
 class _Importer:

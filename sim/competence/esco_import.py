@@ -17,9 +17,7 @@ the writing pass in :mod:`sim.competence.services_taxonomy`.  Problems of the fi
 from __future__ import annotations
 
 import codecs
-import marshal
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +32,7 @@ from sim.companies.importer import (
     _RestartWithEncoding,
     normalise_heading,
 )
+from sim.core.spool import RowSpool
 
 from . import taxonomy
 from .taxonomy import TaxonomyValueError
@@ -111,36 +110,11 @@ class ParsedRelation:
     broader: str
 
 
-class Spool:
-    """Parsed rows in batches on disk (``marshal``): memory stays flat on ESCO's 14,000 skills."""
+class Spool(RowSpool):
+    """Parsed rows in batches on disk: memory stays flat on ESCO's 14,000 skills."""
 
     def __init__(self) -> None:
-        self.file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
-        self.pending: list[tuple] = []
-        self.count = 0
-
-    def add(self, row: tuple) -> None:
-        self.pending.append(row)
-        self.count += 1
-        if len(self.pending) >= BATCH_SIZE:
-            self._flush()
-
-    def _flush(self) -> None:
-        if self.pending:
-            marshal.dump(self.pending, self.file)
-            self.pending = []
-
-    def batches(self) -> Iterator[list[tuple]]:
-        self._flush()
-        self.file.seek(0)
-        while True:
-            try:
-                yield marshal.load(self.file)
-            except EOFError:
-                return
-
-    def close(self) -> None:
-        self.file.close()
+        super().__init__(BATCH_SIZE)
 
 
 class _Headings:
