@@ -112,8 +112,6 @@ class NeedReferralOut(Schema):
 def need_referral_create(request: HttpRequest, need_id: int, payload: NeedReferralIn):
     """Refer the need's company to an education offering in one of my projects (a referral to the
     project's offer for the offering; see ``services.need_refer``)."""
-    from sim.programmes.projects import projects_for
-
     from .models import EducationOffering
 
     _require(request, "programmes.add_referral")
@@ -124,9 +122,9 @@ def need_referral_create(request: HttpRequest, need_id: int, payload: NeedReferr
     offering = EducationOffering.objects.filter(pk=payload.offering_id).first()
     if offering is None:
         raise HttpError(422, "offering_id: no such education offering.")
-    project = projects_for(request.user).filter(pk=payload.project_id).first()
+    project = selectors.projects_to_refer_in(request.user).filter(pk=payload.project_id).first()
     if project is None:
-        raise HttpError(422, "project_id: not one of your projects.")
+        raise HttpError(422, "project_id: not one of your running projects.")
     try:
         referral = services.need_refer(request.user, need, offering, project, notes=payload.notes,
                                        audit_source=AuditEvent.Source.API)

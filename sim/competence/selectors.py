@@ -201,6 +201,23 @@ class OfferingMatch:
     reach: str  # municipality, county, distance
 
 
+def projects_to_refer_in(user):
+    """The running (not closed) projects a user may refer companies in: those they are a member of."""
+    from sim.programmes.models import ProjectStatus
+    from sim.programmes.projects import projects_for
+
+    return projects_for(user).exclude(status=ProjectStatus.CLOSED).order_by("name")
+
+
+def default_referral_project(need: CompetenceNeed, projects):
+    """The project a referral for ``need`` is proposed in: the need's own when it is one of
+    ``projects``, else the first of them (None when there is none)."""
+    if need.project_id and projects.filter(pk=need.project_id).exists():
+        return need.project_id
+    first = projects.first()
+    return first.pk if first is not None else None
+
+
 def offerings_for_need(need: CompetenceNeed, *, today: dt.date | None = None) -> list[OfferingMatch]:
     """Active offerings that cover one of the need's confirmed concepts within reach, nearest first."""
     today = today or timezone.localdate()

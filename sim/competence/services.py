@@ -259,14 +259,13 @@ def offering_update(actor, offering: EducationOffering, *, concept_ids: Iterable
 # --- Referring a company to an education offering ---------------------------------------------
 
 
-def offering_offer(actor, offering: EducationOffering, project, *, audit_source: str = Source.WEB):
+def _offering_offer(actor, offering: EducationOffering, project, *, audit_source: str):
     """The project's offer that stands for ``offering`` (kind course, the offering's provider, its
-    seats), created and audited the first time; referrals to the offering point to it."""
+    seats), created and audited the first time; referrals to the offering point to it. Only inside
+    :func:`need_refer`, whose referral checks the actor's membership of the project and rolls this
+    back with it when refused."""
     from sim.programmes.models import Offer, SupportForm
-    from sim.programmes.projects import projects_for
 
-    if getattr(actor, "pk", None) is not None and not projects_for(actor).filter(pk=project.pk).exists():
-        raise ValidationError({"project": _("You are not a member of the project %(project)s.") % {"project": project.name}})
     link = OfferingOffer.objects.select_related("offer").filter(offering=offering, project=project).first()
     if link is not None:
         return link.offer
@@ -287,7 +286,7 @@ def offering_offer(actor, offering: EducationOffering, project, *, audit_source:
 def need_refer(actor, need: CompetenceNeed, offering: EducationOffering, project, *, advisor=None, notes: str = "",
                audit_source: str = Source.WEB):
     """Refer the need's company to an education offering in ``project`` (status proposed), through
-    the project's offer for the offering (:func:`offering_offer`), and remember the need it was for.
+    the project's offer for the offering (:func:`_offering_offer`), and remember the need it was for.
     The referral then follows its statuses like any other (a started referral counts as support)."""
     from sim.programmes import services as programmes
 
@@ -299,7 +298,7 @@ def need_refer(actor, need: CompetenceNeed, offering: EducationOffering, project
     if not offering.active:
         raise ValidationError({"offering": _("The education offering %(offering)s is no longer active.") % {
             "offering": offering.name}})
-    offer = offering_offer(actor, offering, project, audit_source=audit_source)
+    offer = _offering_offer(actor, offering, project, audit_source=audit_source)
     text = notes.strip() or _("Competence need: %(need)s (%(people)s people)") % {"need": need.text, "people": need.people}
     referral = programmes.referral_create(actor, need.company, offer, advisor=advisor, notes=text, project=project,
                                           source=audit_source)

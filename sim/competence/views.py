@@ -200,9 +200,6 @@ def need_status(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def need_refer(request: HttpRequest, pk: int, offering_id: int) -> HttpResponse:
     """Refer the company to an education offering for this need (a referral in one of my projects)."""
-    from sim.programmes.models import ProjectStatus
-    from sim.programmes.projects import projects_for
-
     _require(request, "programmes.add_referral", "competence.view_competenceneed")
     need = selectors.need_for_user(request.user, pk)
     if need is None:
@@ -210,10 +207,9 @@ def need_refer(request: HttpRequest, pk: int, offering_id: int) -> HttpResponse:
     offering = EducationOffering.objects.select_related("provider", "municipality").filter(pk=offering_id).first()
     if offering is None:
         raise Http404(_("No such education offering."))
-    projects = projects_for(request.user).exclude(status=ProjectStatus.CLOSED).order_by("name")
-    initial = {"project": need.project_id if need.project_id and projects.filter(pk=need.project_id).exists()
-               else getattr(projects.first(), "pk", None)}
-    form = NeedReferForm(request.POST or None, projects=projects, initial=initial)
+    projects = selectors.projects_to_refer_in(request.user)
+    form = NeedReferForm(request.POST or None, projects=projects,
+                         initial={"project": selectors.default_referral_project(need, projects)})
     if request.method == "POST" and form.is_valid():
         try:
             referral = services.need_refer(request.user, need, offering, form.cleaned_data["project"],

@@ -185,8 +185,8 @@ def test_compare_notes_different_versions(client, advisor, company):
     # Scoring did not change between the versions: every dimension lines up with a change.
     for dimension in earlier.scores["dimensions"]:
         row = re.search(rf'<tr id="change-{dimension}">(.*?)</tr>', html, re.S).group(1)
-        assert re.findall(r'<td class="num">([^<]*)</td>', row)[:2] != ["–", "–"], dimension
-        assert "–" not in re.findall(r'<td class="num">([^<]*)</td>', row)
+        a, b = re.findall(r'<td class="num">([^<]*)</td>', row)[:2]
+        assert "–" not in (a, b), dimension
 
 
 def test_compare_refuses_other_companies_and_instruments(client, advisor, company, completed):

@@ -4,6 +4,8 @@ audit trail, refusals, and who may do it."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
@@ -102,6 +104,12 @@ def url(world):
     return reverse("competence:need-refer", args=[world["need"].pk, world["offering"].pk])
 
 
+def project_choices(page: str) -> list[tuple[str, str]]:
+    """(project id, " selected" or "") of the form's project field (not the menu's project switcher)."""
+    select = re.search(r'<select[^>]*id="id_project"[^>]*>.*?</select>', page, re.S).group(0)
+    return re.findall(r'<option value="(\d+)"( selected)?>', select)
+
+
 def test_company_page_links_each_matching_offering_and_shows_referrals(client, world):
     client.force_login(world["advisor"])
     page = client.get(reverse("companies:detail", args=[world["company"].pk])).content.decode()
@@ -117,7 +125,7 @@ def test_refer_page_then_post_redirects_to_the_referral(client, world):
     page = client.get(url(world)).content.decode()
     assert "Svetsutbildning MIG/MAG" in page and "två svetsare MIG/MAG" in page
     assert 'id="refer-not-matched"' not in page
-    assert f'<option value="{world["project"].pk}" selected>' in page
+    assert project_choices(page) == [(str(world["project"].pk), " selected")]
     response = client.post(url(world), {"project": world["project"].pk, "notes": "Kontakt: Anna"})
     referral = Referral.objects.get()
     assert response.status_code == 302 and response["Location"] == reverse("programmes:referral", args=[referral.pk])
@@ -128,6 +136,27 @@ def test_refer_page_then_post_redirects_to_the_referral(client, world):
     page = client.post(url(world), {"project": world["project"].pk}).content.decode()
     assert 'id="refer-earlier"' in page and "already" in page
     assert Referral.objects.count() == 1
+
+
+def test_the_needs_project_is_proposed_and_closed_projects_are_not_offered(client, world, make_user):
+    from sim.programmes.models import ProjectStatus
+
+    advisor = world["advisor"]
+    second = make_project(advisor, code="aaa-first-by-name", name="AAA andra projektet")
+    closed = make_project(advisor, code="closed", name="Avslutat", status=ProjectStatus.CLOSED)
+    client.force_login(advisor)
+
+    def choices():
+        return project_choices(client.get(url(world)).content.decode())
+
+    # A need without a project: running projects by name, the first proposed; the closed one is not offered.
+    CompetenceNeed.objects.filter(pk=world["need"].pk).update(project=None)
+    assert choices() == [(str(second.pk), " selected"), (str(world["project"].pk), "")]
+    assert str(closed.pk) not in dict(choices())
+    CompetenceNeed.objects.filter(pk=world["need"].pk).update(project=world["project"])
+    assert choices() == [(str(second.pk), ""), (str(world["project"].pk), " selected")]  # the need's own
+    page = client.post(url(world), {"project": closed.pk}).content.decode()
+    assert "Select a valid choice" in page and not Referral.objects.exists()
 
 
 def test_refer_to_a_project_i_am_not_in_is_refused(client, world, make_user):
@@ -228,6 +257,11 @@ def test_api_refer_refusals(world, make_user):
     assert "offering_id" in post(world["need"].pk, offering_id=999999).json()["detail"]
     foreign = make_project(make_user(Role.PROJECT_MANAGER), code="other")
     assert "project_id" in post(world["need"].pk, project_id=foreign.pk).json()["detail"]
+    from sim.programmes.models import ProjectStatus
+
+    closed = make_project(world["advisor"], code="closed", status=ProjectStatus.CLOSED)
+    refused = post(world["need"].pk, project_id=closed.pk)
+    assert refused.status_code == 422 and "running projects" in refused.json()["detail"]
     assert post(world["need"].pk).status_code == 201
     again = post(world["need"].pk)
     assert again.status_code == 422 and "already" in again.json()["detail"]
